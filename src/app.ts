@@ -1,0 +1,59 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createRequire } from 'node:module';
+import type { AuthServices } from './auth/auth-services.js';
+import type { Config } from './config.js';
+import { registerDocs } from './http/docs.js';
+import { notFoundError, sendError } from './http/error-handler.js';
+import { jwksRoute } from './http/routes/jwks-route.js';
+import { tokenRoute } from './http/routes/token-route.js';
+import { usersRoutes } from './http/routes/users-routes.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export interface BuildAppOptions {
+  /** Overrides Fastify's logger (tests capture logs through it). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the Gatehouse HTTP application on the given services. Never listens: `main.ts` does,
+ * tests use `inject()`.
+ */
+export async function buildApp(config: Config, services: AuthServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      // Only the path is logged: a query string may carry credentials a client misplaced.
+      serializers: { req: (req) => ({ method: req.method, path: req.url.split('?')[0], reqId: req.id }) },
+    },
+    // Per-request access lines would sit on the hot path; audit events are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    // Bodies are small everywhere; /token sets its own 16 KiB limit.
+    bodyLimit: 16 * 1024,
+  });
+
+  app.decorateRequest('principal', null);
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    return sendError(notFoundError(allowed), request, reply);
+  });
+  // RFC 6749 §5.1 asks no-store for token responses; we apply it to every response that does not
+  // choose its own caching, since user data and errors must not be cached either.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) {
+      reply.header('cache-control', 'no-store');
+      reply.header('pragma', 'no-cache');
+    }
+  });
+
+  await registerDocs(app, services.scopes, version);
+  await app.register(async (scope) => tokenRoute(scope, services));
+  await app.register(async (scope) => usersRoutes(scope, services.authenticator));
+  await app.register(async (scope) => jwksRoute(scope, services.keys));
+  return app;
+}

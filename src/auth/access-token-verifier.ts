@@ -1,0 +1,108 @@
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { InvalidToken } from '../errors.js';
+import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from './access-token-claims.js';
+import { systemClock, type Clock } from './clock.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+export interface AccessTokenVerifierOptions {
+  /** Key lookup by header (a KeyRing's `resolve`, or jose's `createRemoteJWKSet`). */
+  readonly key: JWTVerifyGetKey;
+  readonly issuer: string;
+  readonly audience: string;
+  /** The only algorithms accepted; `none` and anything unlisted are refused. */
+  readonly algorithms: readonly string[];
+  /** Seconds of leeway for `exp`/`nbf`/`iat`; at most 30. */
+  readonly clockTolerance?: number;
+  /** How many verified tokens to remember; 0 disables the cache. */
+  readonly cacheSize?: number;
+  readonly clock?: Clock;
+}
+
+const MAX_TOLERANCE = 30;
+// Compact JWS is three base64url parts; anything else is malformed before any crypto runs.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// A token larger than this is not one we issued; refuse it before parsing.
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Verifies Gatehouse access tokens, pinning algorithm, issuer, audience, `typ` and leeway
+ * (RFC 9068 §4, RFC 8725). Framework-agnostic: usable by any service that trusts Gatehouse.
+ * Every failure is an InvalidToken; a verified token is remembered until it expires.
+ */
+export class AccessTokenVerifier {
+  readonly #options: Required<Omit<AccessTokenVerifierOptions, 'cacheSize'>>;
+  readonly #cache: VerifiedTokenCache<AccessTokenClaims>;
+
+  constructor(options: AccessTokenVerifierOptions) {
+    const clockTolerance = options.clockTolerance ?? MAX_TOLERANCE;
+    if (clockTolerance < 0 || clockTolerance > MAX_TOLERANCE) {
+      throw new TypeError(`clockTolerance must be between 0 and ${MAX_TOLERANCE} seconds`);
+    }
+    if (options.algorithms.length === 0 || options.algorithms.some((a) => a.toLowerCase() === 'none')) {
+      throw new TypeError('algorithms must list at least one real signature algorithm');
+    }
+    this.#options = { ...options, clockTolerance, clock: options.clock ?? systemClock };
+    this.#cache = new VerifiedTokenCache(options.cacheSize ?? 10000);
+  }
+
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const nowSeconds = Math.floor(this.#options.clock.now() / 1000);
+    const cached = this.#cache.get(token);
+    if (cached) {
+      if (cached.exp <= nowSeconds - this.#options.clockTolerance) {
+        this.#cache.delete(token);
+        throw InvalidToken.expired();
+      }
+      return cached;
+    }
+    const claims = await this.#verifyUncached(token);
+    this.#cache.set(token, claims);
+    return claims;
+  }
+
+  /** Forgets every remembered token (after a key leaves the ring). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  async #verifyUncached(token: string): Promise<AccessTokenClaims> {
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+      throw InvalidToken.invalid('not a compact JWS');
+    }
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.#options.key, {
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        algorithms: [...this.#options.algorithms],
+        typ: ACCESS_TOKEN_TYP,
+        clockTolerance: this.#options.clockTolerance,
+        currentDate: new Date(this.#options.clock.now()),
+        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'client_id', 'scope', 'sid'],
+      }));
+    } catch (err) {
+      if (err instanceof InvalidToken) throw err;
+      if (err instanceof errors.JWTExpired) throw InvalidToken.expired();
+      throw InvalidToken.invalid((err as { code?: string }).code ?? 'verification failed');
+    }
+    return toClaims(payload);
+  }
+}
+
+function toClaims(payload: Record<string, unknown>): AccessTokenClaims {
+  const { iss, aud, sub, client_id, iat, exp, jti, scope, sid } = payload;
+  if (
+    typeof iss !== 'string' ||
+    typeof aud !== 'string' ||
+    typeof sub !== 'string' ||
+    typeof client_id !== 'string' ||
+    typeof iat !== 'number' ||
+    typeof exp !== 'number' ||
+    typeof jti !== 'string' ||
+    typeof scope !== 'string' ||
+    typeof sid !== 'string'
+  ) {
+    throw InvalidToken.invalid('claims of the wrong type');
+  }
+  return { iss, aud, sub, client_id, iat, exp, jti, scope, sid };
+}

@@ -1,0 +1,50 @@
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+import { AccessTokenSigner } from './access-token-signer.js';
+import { AccessTokenVerifier } from './access-token-verifier.js';
+import type { Clock } from './clock.js';
+import { KeyRing } from './key-ring.js';
+import { PasswordHasher } from './password-hasher.js';
+import { ResourceAuthenticator } from './resource-authenticator.js';
+import { ScopeRegistry } from './scopes.js';
+import { UserService } from './user-service.js';
+
+/** Every domain service, wired once from the configuration and the store. */
+export interface AuthServices {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly scopes: ScopeRegistry;
+  readonly hasher: PasswordHasher;
+  readonly keys: KeyRing;
+  readonly signer: AccessTokenSigner;
+  readonly verifier: AccessTokenVerifier;
+  readonly authenticator: ResourceAuthenticator;
+  readonly users: UserService;
+}
+
+/** Builds the services: loads (or generates) the signing keys, imports them once. */
+export async function createAuthServices(config: Config, store: Store, clock: Clock): Promise<AuthServices> {
+  const scopes = new ScopeRegistry();
+  const hasher = new PasswordHasher(config.argon2);
+  const keys = await KeyRing.load(store, { signingAlg: config.signingAlg, hs256Secret: config.hs256Secret }, clock);
+  const signer = new AccessTokenSigner(keys, { issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl }, clock);
+  const verifier = new AccessTokenVerifier({
+    key: keys.resolve,
+    issuer: config.issuer,
+    audience: config.audience,
+    algorithms: keys.algorithms,
+    cacheSize: config.tokenCacheSize,
+    clock,
+  });
+  return {
+    store,
+    clock,
+    scopes,
+    hasher,
+    keys,
+    signer,
+    verifier,
+    authenticator: new ResourceAuthenticator(verifier, store),
+    users: new UserService(store, hasher, scopes, clock),
+  };
+}

@@ -1,0 +1,29 @@
+import { PolicyViolation } from '../errors.js';
+
+/** NIST SP 800-63B §5.1.1.2: at least 8 (we ask 12) and accept at least 64 characters. */
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 128;
+
+/** NFKC form of a password, so equivalent Unicode input hashes alike (never truncated). */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/**
+ * Checks a new (not demo-fixture) password against the policy: length in Unicode code points
+ * after normalization, no composition rules, and never equal to the username.
+ * Throws PolicyViolation naming the rule broken.
+ */
+export function assertAcceptablePassword(password: string, username: string): void {
+  const normalized = normalizePassword(password);
+  const length = [...normalized].length;
+  if (length < PASSWORD_MIN_LENGTH) {
+    throw new PolicyViolation(`password must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    throw new PolicyViolation(`password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  }
+  if (normalized === username.normalize('NFKC')) {
+    throw new PolicyViolation('password must not equal the username');
+  }
+}

@@ -1,0 +1,80 @@
+import { PolicyViolation } from '../errors.js';
+import type { Store, UserRecord } from '../store/store.js';
+import type { Clock } from './clock.js';
+import type { PasswordHasher } from './password-hasher.js';
+import { assertAcceptablePassword } from './password-policy.js';
+import type { ScopeRegistry } from './scopes.js';
+
+export interface CreateUserInput {
+  readonly username: string;
+  readonly password: string;
+  readonly email?: string | null;
+  readonly fullName?: string | null;
+  readonly scopes?: readonly string[];
+  readonly disabled?: boolean;
+}
+
+/** Usernames appear in tokens and logs: printable, no spaces or separators that need escaping. */
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** User administration shared by the CLI, demo seeding and (later) the admin API. */
+export class UserService {
+  readonly #store: Store;
+  readonly #hasher: PasswordHasher;
+  readonly #scopes: ScopeRegistry;
+  readonly #clock: Clock;
+
+  constructor(store: Store, hasher: PasswordHasher, scopes: ScopeRegistry, clock: Clock) {
+    this.#store = store;
+    this.#hasher = hasher;
+    this.#scopes = scopes;
+    this.#clock = clock;
+  }
+
+  /** Creates a user after checking every field; `fixture` skips the password policy (demo users only). */
+  async create(input: CreateUserInput, options: { fixture?: boolean } = {}): Promise<UserRecord> {
+    if (!USERNAME.test(input.username)) {
+      throw new PolicyViolation(
+        'username must be 1 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit',
+      );
+    }
+    if (input.email != null && !EMAIL.test(input.email)) throw new PolicyViolation('email is not an email address');
+    if (input.fullName != null && input.fullName.length > 200) throw new PolicyViolation('full name is longer than 200 characters');
+    const scopes = [...new Set(input.scopes ?? [])];
+    for (const scope of scopes) {
+      if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
+    }
+    if (!options.fixture) assertAcceptablePassword(input.password, input.username);
+    return this.#store.createUser(
+      {
+        username: input.username,
+        email: input.email ?? null,
+        fullName: input.fullName ?? null,
+        disabled: input.disabled ?? false,
+        passwordHash: await this.#hasher.hash(input.password),
+        scopes,
+      },
+      this.#clock.now(),
+    );
+  }
+
+  list(): Promise<UserRecord[]> {
+    return this.#store.listUsers();
+  }
+
+  find(username: string): Promise<UserRecord | undefined> {
+    return this.#store.findUserByUsername(username);
+  }
+
+  /** Returns false when the user does not exist. */
+  setDisabled(username: string, disabled: boolean): Promise<boolean> {
+    return this.#store.setUserDisabled(username, disabled, this.#clock.now());
+  }
+
+  /** Sets a new password under the policy; false when the user does not exist. */
+  async setPassword(username: string, password: string): Promise<boolean> {
+    assertAcceptablePassword(password, username);
+    return this.#store.setPasswordHash(username, await this.#hasher.hash(password), this.#clock.now());
+  }
+}

@@ -1,0 +1,135 @@
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+/**
+ * Every environment variable Gatehouse reads, with its default. This is the one place the
+ * environment is read; the README's configuration table is checked against it by a test.
+ */
+export const EnvSchema = Type.Object({
+  /** TCP port to listen on; 8000 as in FastAPI's docs. 0 picks a free port. */
+  PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+  /** Interface to bind; loopback unless told otherwise. */
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  /** `postgres://...` selects PostgreSQL; anything else is a SQLite file path. */
+  DATABASE_URL: Type.String({ default: './data/gatehouse.db', minLength: 1 }),
+  /** When set, rate-limit state is shared through this Redis. */
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  /** `production` never seeds demo users and refuses weak secrets. */
+  NODE_ENV: Type.String({ default: 'development' }),
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  /** The `iss` of every token; defaults to `http://HOST:PORT`. Never taken from the Host header. */
+  GATEHOUSE_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  /** The `aud` of every token; defaults to the issuer. */
+  GATEHOUSE_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  /** Access token lifetime in seconds (RFC 9068 tokens are short-lived: 15 minutes). */
+  GATEHOUSE_ACCESS_TOKEN_TTL: Type.Integer({ default: 900, minimum: 30, maximum: 86400 }),
+  /** Asymmetric signing algorithm for generated keys. */
+  GATEHOUSE_SIGNING_ALG: Type.Union([Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('EdDSA')], {
+    default: 'ES256',
+  }),
+  /** When set (at least 32 bytes), tokens are signed with HS256 and this secret instead. */
+  GATEHOUSE_HS256_SECRET: Type.Optional(Type.String()),
+  /** argon2id memory cost in KiB; may only be raised above the OWASP minimum. */
+  GATEHOUSE_ARGON2_MEMORY_KIB: Type.Integer({ default: 19456, minimum: 19456, maximum: 4194304 }),
+  /** argon2id passes; may only be raised. */
+  GATEHOUSE_ARGON2_PASSES: Type.Integer({ default: 2, minimum: 2, maximum: 64 }),
+  /** argon2id lanes; may only be raised. */
+  GATEHOUSE_ARGON2_PARALLELISM: Type.Integer({ default: 1, minimum: 1, maximum: 16 }),
+  /** How many verified access tokens are remembered, so a repeated token skips signature checks. */
+  GATEHOUSE_TOKEN_CACHE_SIZE: Type.Integer({ default: 10000, minimum: 0, maximum: 1000000 }),
+  /** Seed the tutorial's demo users (never in production). `npm start` turns it on. */
+  GATEHOUSE_DEMO: Type.Boolean({ default: false }),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
+
+/** The validated, derived configuration every other module receives; frozen once built. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtl: number;
+  readonly signingAlg: SigningAlgorithm;
+  readonly hs256Secret: string | undefined;
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  readonly tokenCacheSize: number;
+  readonly demo: boolean;
+}
+
+/** Thrown when the environment cannot make a working configuration; the message says which variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The secret printed in FastAPI's JWT tutorial: public, so never acceptable as a signing key. */
+const PUBLISHED_SECRETS = new Set(['09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7']);
+
+/** Reads and validates the environment (or `env` given by a test) into a frozen Config. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  let raw: Env;
+  try {
+    raw = envSchema<Env>({ schema: EnvSchema as never, data: pickDefined(env), env: false, dotenv: false });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
+  return buildConfig(raw);
+}
+
+function pickDefined(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function buildConfig(raw: Env): Config {
+  const production = raw.NODE_ENV === 'production';
+  const secret = raw.GATEHOUSE_HS256_SECRET;
+  if (secret !== undefined) {
+    // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+    if (Buffer.byteLength(secret, 'utf8') < 32) {
+      throw new ConfigError('GATEHOUSE_HS256_SECRET must be at least 32 bytes (256 bits)');
+    }
+    if (PUBLISHED_SECRETS.has(secret)) {
+      throw new ConfigError('GATEHOUSE_HS256_SECRET is a secret published in a tutorial; generate your own');
+    }
+  }
+  if (production && raw.GATEHOUSE_DEMO) {
+    throw new ConfigError('GATEHOUSE_DEMO cannot be enabled when NODE_ENV=production');
+  }
+  const displayHost = raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST;
+  const issuer = raw.GATEHOUSE_ISSUER ?? `http://${displayHost}:${raw.PORT}`;
+  return Object.freeze({
+    port: raw.PORT,
+    host: raw.HOST,
+    databaseUrl: raw.DATABASE_URL,
+    redisUrl: raw.REDIS_URL,
+    production,
+    logLevel: raw.LOG_LEVEL,
+    issuer,
+    audience: raw.GATEHOUSE_AUDIENCE ?? issuer,
+    accessTokenTtl: raw.GATEHOUSE_ACCESS_TOKEN_TTL,
+    signingAlg: raw.GATEHOUSE_SIGNING_ALG,
+    hs256Secret: secret,
+    argon2: Object.freeze({
+      memoryCost: raw.GATEHOUSE_ARGON2_MEMORY_KIB,
+      timeCost: raw.GATEHOUSE_ARGON2_PASSES,
+      parallelism: raw.GATEHOUSE_ARGON2_PARALLELISM,
+    }),
+    tokenCacheSize: raw.GATEHOUSE_TOKEN_CACHE_SIZE,
+    demo: raw.GATEHOUSE_DEMO,
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * The error catalog. Each class is one error the wire contract names: its stable `code`, its
+ * HTTP `status`, and the public text clients see. `logDetail` is for logs only: public text stays
+ * generic where precision would help an attacker (RFC 6749 §5.2, DESIGN.md §1).
+ */
+export abstract class GatehouseError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  /** Precise cause, logged, never sent. */
+  readonly logDetail: string | undefined;
+
+  constructor(publicText: string, logDetail?: string) {
+    super(publicText);
+    this.name = new.target.name;
+    this.logDetail = logDetail;
+  }
+}
+
+/** Errors of the token endpoint (RFC 6749 §5.2); the body carries `error` and `error_description`. */
+export abstract class OAuthError extends GatehouseError {}
+
+/** RFC 6749 §5.2 invalid_request: malformed, missing, repeated or unsupported parameters. */
+export class InvalidRequest extends OAuthError {
+  readonly code = 'invalid_request';
+  readonly status = 400;
+}
+
+/** RFC 6749 §5.2 invalid_client: client authentication failed; answered 401 with a Basic challenge. */
+export class InvalidClient extends OAuthError {
+  readonly code = 'invalid_client';
+  readonly status = 401;
+  constructor(logDetail?: string) {
+    super('Client authentication failed', logDetail);
+  }
+}
+
+/** RFC 6749 §5.2 invalid_grant: the credentials or grant are wrong, and the text never says which part. */
+export class InvalidGrant extends OAuthError {
+  readonly code = 'invalid_grant';
+  readonly status = 400;
+  /** The single answer for unknown user, wrong password, and every other login failure. */
+  static incorrectCredentials(logDetail: string): InvalidGrant {
+    return new InvalidGrant('Incorrect username or password', logDetail);
+  }
+  /** A disabled account that proved its password (the seed's "Inactive user"). */
+  static inactiveUser(): InvalidGrant {
+    return new InvalidGrant('Inactive user', 'user is disabled');
+  }
+}
+
+/** RFC 6749 §5.2 unsupported_grant_type. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly code = 'unsupported_grant_type';
+  readonly status = 400;
+  constructor(logDetail?: string) {
+    super('The grant type is not supported by this server', logDetail);
+  }
+}
+
+/** RFC 6749 §5.2 invalid_scope: a requested scope is unknown or malformed. */
+export class InvalidScope extends OAuthError {
+  readonly code = 'invalid_scope';
+  readonly status = 400;
+}
+
+/** Errors of protected resources (RFC 6750 §3); the body is FastAPI's `{"detail"}`. */
+export abstract class ResourceError extends GatehouseError {}
+
+/** RFC 6750 §3.1: no credentials, or another scheme than Bearer. No error code is sent. */
+export class NotAuthenticated extends ResourceError {
+  readonly code = 'not_authenticated';
+  readonly status = 401;
+  constructor() {
+    super('Not authenticated');
+  }
+}
+
+/** RFC 6750 §3.1 invalid_token: malformed, forged, expired, revoked or otherwise unusable token. */
+export class InvalidToken extends ResourceError {
+  readonly code = 'invalid_token';
+  readonly status = 401;
+  /** Short public reason for the `error_description` challenge parameter. */
+  readonly description: string;
+  constructor(description: string, logDetail?: string) {
+    super('Could not validate credentials', logDetail);
+    this.description = description;
+  }
+  static expired(): InvalidToken {
+    return new InvalidToken('The access token expired', 'token expired');
+  }
+  static invalid(logDetail: string): InvalidToken {
+    return new InvalidToken('The access token is invalid', logDetail);
+  }
+}
+
+/** RFC 6750 §3.1 insufficient_scope: a valid token without the scopes the resource needs. */
+export class InsufficientScope extends ResourceError {
+  readonly code = 'insufficient_scope';
+  readonly status = 403;
+  readonly required: readonly string[];
+  constructor(required: readonly string[]) {
+    super('Not enough permissions');
+    this.required = required;
+  }
+}
+
+/** A valid token whose user has been disabled since it was issued (the seed's 400). */
+export class InactiveUser extends ResourceError {
+  readonly code = 'inactive_user';
+  readonly status = 400;
+  constructor() {
+    super('Inactive user');
+  }
+}
+
+/** Protocol-level errors any route can raise; their body follows the route's family. */
+export class NotFound extends GatehouseError {
+  readonly code = 'not_found';
+  readonly status = 404;
+  constructor() {
+    super('Not Found');
+  }
+}
+
+export class MethodNotAllowed extends GatehouseError {
+  readonly code = 'method_not_allowed';
+  readonly status = 405;
+  readonly allow: readonly string[];
+  constructor(allow: readonly string[]) {
+    super('Method Not Allowed');
+    this.allow = allow;
+  }
+}
+
+export class PayloadTooLarge extends GatehouseError {
+  readonly code = 'payload_too_large';
+  readonly status = 413;
+  constructor(limit: number) {
+    super(`Request body is larger than ${limit} bytes`);
+  }
+}
+
+/** Thrown by the store when a unique username is taken. */
+export class UserExists extends GatehouseError {
+  readonly code = 'user_exists';
+  readonly status = 409;
+  constructor(username: string) {
+    super(`User ${JSON.stringify(username)} already exists`);
+  }
+}
+
+/** A new password or user field that breaks policy; the message says which rule. */
+export class PolicyViolation extends GatehouseError {
+  readonly code = 'policy_violation';
+  readonly status = 422;
+}

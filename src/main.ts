@@ -1,0 +1,79 @@
+import { createServer } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createAuthServices } from './auth/auth-services.js';
+import { systemClock } from './auth/clock.js';
+import { DEMO_USERS, seedDemoUsers } from './auth/demo-users.js';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openStore } from './store/open-store.js';
+
+export interface ServeOptions {
+  /** Seed the tutorial's users (refused in production). */
+  readonly demo?: boolean;
+}
+
+/**
+ * Reads configuration, opens the store, builds the app and listens; closes everything on
+ * SIGTERM or SIGINT. Returns the address it listens on.
+ */
+export async function serve(env: Record<string, string | undefined> = process.env, options: ServeOptions = {}): Promise<string> {
+  // `npm start` asks for demo mode; production overrides it rather than failing to start.
+  const demo = options.demo === true && env.NODE_ENV !== 'production';
+  if (options.demo && !demo) process.stderr.write('gatehouse: NODE_ENV=production, so demo users are not seeded\n');
+  const effectiveEnv = demo ? { ...env, GATEHOUSE_DEMO: 'true' } : env;
+  let config = loadConfig(effectiveEnv);
+  if (config.port === 0) config = loadConfig({ ...effectiveEnv, PORT: String(await freePort(config.host)) });
+  const store = await openStore(config.databaseUrl);
+  const services = await createAuthServices(config, store, systemClock);
+  if (config.demo) await seedDemoUsers(services.users);
+  await services.hasher.warmUp();
+  const app = await buildApp(config, services);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  printBanner(config);
+  return config.issuer;
+}
+
+// PORT=0 asks for any free port; find it first so the issuer (and so every token) names it.
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function printBanner(config: Config): void {
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${config.port}`;
+  const lines = [`Gatehouse is listening on ${base}`, `Interactive docs: ${base}/docs`];
+  if (config.demo) {
+    lines.push('Demo mode. Users (fixtures: never use them in production):');
+    for (const user of DEMO_USERS) {
+      lines.push(`  ${user.username} / ${user.password}${user.disabled ? '  (disabled: gets "Inactive user")' : `  (scopes: ${user.scopes.join(' ')})`}`);
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  serve(process.env, { demo: process.argv.includes('--demo') }).catch((err: unknown) => {
+    process.stderr.write(`gatehouse: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    process.exit(1);
+  });
+}
