@@ -85,7 +85,12 @@ export class AccessTokenVerifier {
       if (err instanceof errors.JWTExpired) throw InvalidToken.expired();
       throw InvalidToken.invalid((err as { code?: string }).code ?? 'verification failed');
     }
-    return toClaims(payload);
+    const claims = toClaims(payload);
+    // We never issue tokens dated in the future; one that is was not made by this server's clock.
+    if (claims.iat > Math.floor(this.#options.clock.now() / 1000) + this.#options.clockTolerance) {
+      throw InvalidToken.invalid('iat in the future');
+    }
+    return claims;
   }
 }
 

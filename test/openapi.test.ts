@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+let t: TestApp;
+let doc: Record<string, any>;
+before(async () => {
+  t = await createTestApp();
+  const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+  assert.equal(response.statusCode, 200);
+  doc = response.json();
+});
+after(() => t.close());
+
+describe('GET /openapi.json', () => {
+  test('is OpenAPI 3.1 with the oauth2 password flow, a relative tokenUrl and the known scopes', () => {
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(doc.components.securitySchemes.OAuth2PasswordBearer, {
+      type: 'oauth2',
+      flows: {
+        password: {
+          tokenUrl: 'token',
+          scopes: { me: 'Read information about the current user.', items: 'Read items.' },
+        },
+      },
+    });
+  });
+
+  test('declares each protected route\'s security requirement, and none on /token', () => {
+    assert.deepEqual(doc.paths['/users/me'].get.security, [{ OAuth2PasswordBearer: ['me'] }]);
+    assert.deepEqual(doc.paths['/users/me/items'].get.security, [{ OAuth2PasswordBearer: ['items', 'me'] }]);
+    assert.equal(doc.paths['/token'].post.security, undefined);
+  });
+
+  test('documents /token as a form post and hides the 405 stubs and itself', () => {
+    const post = doc.paths['/token'].post;
+    assert.ok(post.requestBody.content['application/x-www-form-urlencoded']);
+    assert.deepEqual(Object.keys(doc.paths['/token']), ['post']);
+    assert.equal(doc.paths['/openapi.json'], undefined);
+    assert.ok(doc.paths['/.well-known/jwks.json'].get);
+  });
+
+  test('never describes a password hash in any response', () => {
+    assert.equal(JSON.stringify(doc).includes('hashed_password'), false);
+    assert.deepEqual(Object.keys(doc.paths['/users/me'].get.responses['200'].content['application/json'].schema.properties).sort(), [
+      'disabled',
+      'email',
+      'full_name',
+      'username',
+    ]);
+  });
+});
+
+describe('GET /docs', () => {
+  test('serves Swagger UI whose scripts and styles come from this server, not a CDN', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/docs' });
+    const html = page.statusCode === 302 ? (await t.app.inject({ method: 'GET', url: String(page.headers.location) })).body : page.body;
+    assert.match(html, /swagger-ui/);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(assets.length > 0);
+    for (const asset of assets) {
+      assert.doesNotMatch(asset, /^(https?:)?\/\//, `asset ${asset} must be local`);
+    }
+    const bundle = assets.find((a) => a.endsWith('swagger-ui-bundle.js'));
+    assert.ok(bundle, 'the Swagger UI bundle is referenced');
+    const js = await t.app.inject({ method: 'GET', url: bundle.startsWith('/') ? bundle : `/docs/${bundle.replace(/^\.\//, '')}` });
+    assert.equal(js.statusCode, 200);
+  });
+});

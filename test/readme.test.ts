@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { EnvSchema } from '../src/config.js';
+import { spawnServer } from './helpers/spawn-server.js';
+
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+function section(title: string): string {
+  const start = README.indexOf(`## ${title}\n`);
+  assert.ok(start >= 0, `README has a "${title}" section`);
+  const end = README.indexOf('\n## ', start + 1);
+  return README.slice(start, end === -1 ? undefined : end);
+}
+
+interface Step {
+  command: string;
+  expected: string;
+}
+
+/** The `$ command` lines of the walkthrough's console blocks, each with the output printed under it. */
+function walkthroughSteps(): Step[] {
+  const steps: Step[] = [];
+  for (const block of section('Walkthrough').matchAll(/```console\n([\s\S]*?)```/g)) {
+    for (const line of block[1]!.split('\n')) {
+      if (line.startsWith('$ ')) steps.push({ command: line.slice(2), expected: '' });
+      else if (line !== '') steps.at(-1)!.expected += (steps.at(-1)!.expected ? '\n' : '') + line;
+    }
+  }
+  return steps;
+}
+
+describe('README', () => {
+  test('the first screen gives exactly two set-up commands: start and test', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(README)![1]!;
+    const commands = firstBlock.split('\n').filter((l) => l.trim() !== '').map((l) => l.split('#')[0]!.trim());
+    assert.deepEqual(commands, ['npm ci && npm start', 'npm test']);
+  });
+
+  test('the walkthrough runs verbatim against the demo server and prints what it documents', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-readme-'));
+    const server = await spawnServer(['--demo'], { DATABASE_URL: join(dir, 'g.db') });
+    try {
+      const port = new URL(server.url).port;
+      const steps = walkthroughSteps();
+      assert.ok(steps.length >= 8, 'the walkthrough has its steps');
+      const script = steps.map((s, i) => `printf '\\n@@step ${i}@@\\n'\n${s.command.replaceAll(':8000', `:${port}`)}`).join('\n');
+      const output = execFileSync('bash', ['-e', '-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      const outputs = output.split(/\n@@step \d+@@\n/).slice(1);
+      assert.equal(outputs.length, steps.length);
+      steps.forEach((step, i) => {
+        const actual = outputs[i]!.trim();
+        // `...` in the README stands for a value that changes each run (a token).
+        const pattern = new RegExp(`^${step.expected.split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[A-Za-z0-9_.-]+')}$`);
+        assert.match(actual, pattern, `step ${i}: ${step.command}`);
+      });
+      t.diagnostic(`${steps.length} walkthrough commands checked`);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the configuration table lists every environment variable with its default', () => {
+    const rows = [...section('Configuration').matchAll(/^\| `([A-Z_0-9]+)` \| (.+?) \|/gm)];
+    const documented = new Map(rows.map((r) => [r[1]!, r[2]!.trim()]));
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(EnvSchema.properties).sort());
+    for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+      const fallback = (schema as { default?: unknown }).default;
+      if (fallback !== undefined) assert.equal(documented.get(name), `\`${String(fallback)}\``, `${name} default`);
+    }
+  });
+});

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { spawnServer } from './helpers/spawn-server.js';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-serve-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(fields).toString(),
+});
+
+describe('running the server', () => {
+  test('demo mode creates the SQLite file, seeds the tutorial users and prints the docs URL and credentials', async () => {
+    const databaseUrl = join(dir, 'nested', 'demo.db');
+    const server = await spawnServer(['--demo'], { DATABASE_URL: databaseUrl });
+    try {
+      assert.ok(existsSync(databaseUrl), 'the database file and its folder are created');
+      assert.match(server.stdout(), new RegExp(`Interactive docs: ${server.url}/docs`));
+      assert.match(server.stdout(), /johndoe \/ secret/);
+      assert.match(server.stdout(), /alice \/ secret2/);
+
+      const login = await fetch(`${server.url}/token`, form({ username: 'johndoe', password: 'secret' }));
+      assert.equal(login.status, 200);
+      const { access_token } = (await login.json()) as { access_token: string };
+      const me = await fetch(`${server.url}/users/me`, { headers: { authorization: `Bearer ${access_token}` } });
+      assert.deepEqual(await me.json(), { username: 'johndoe', email: 'johndoe@example.com', full_name: 'John Doe', disabled: false });
+
+      const alice = await fetch(`${server.url}/token`, form({ username: 'alice', password: 'secret2' }));
+      assert.equal(alice.status, 400);
+      assert.equal(((await alice.json()) as { detail: string }).detail, 'Inactive user');
+
+      const docs = await fetch(`${server.url}/docs`, { redirect: 'follow' });
+      assert.equal(docs.status, 200);
+      assert.match(await docs.text(), /swagger-ui/i);
+    } finally {
+      assert.equal(await server.stop(), 0, 'SIGTERM shuts down cleanly');
+    }
+  });
+
+  test('demo users survive a restart and are not re-seeded over changes', async () => {
+    const databaseUrl = join(dir, 'restart.db');
+    const first = await spawnServer(['--demo'], { DATABASE_URL: databaseUrl });
+    await first.stop();
+    const second = await spawnServer(['--demo'], { DATABASE_URL: databaseUrl });
+    try {
+      const login = await fetch(`${second.url}/token`, form({ username: 'johndoe', password: 'secret' }));
+      assert.equal(login.status, 200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('production mode seeds nothing, even when asked for the demo', async () => {
+    const server = await spawnServer(['--demo'], { DATABASE_URL: join(dir, 'prod.db'), NODE_ENV: 'production' });
+    try {
+      assert.doesNotMatch(server.stdout(), /secret/);
+      assert.match(server.stderr(), /demo users are not seeded/);
+      const login = await fetch(`${server.url}/token`, form({ username: 'johndoe', password: 'secret' }));
+      assert.equal(login.status, 400);
+      assert.equal(((await login.json()) as { error: string }).error, 'invalid_grant');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('without --demo no users are created', async () => {
+    const server = await spawnServer([], { DATABASE_URL: join(dir, 'plain.db') });
+    try {
+      const login = await fetch(`${server.url}/token`, form({ username: 'johndoe', password: 'secret' }));
+      assert.equal(login.status, 400);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a bad configuration stops the server with a one-line message', async () => {
+    await assert.rejects(spawnServer([], { DATABASE_URL: join(dir, 'bad.db'), GATEHOUSE_HS256_SECRET: 'short' }), /at least 32 bytes/);
+  });
+});

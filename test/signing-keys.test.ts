@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { decodeProtectedHeader } from 'jose';
+import { createAuthServices } from '../src/auth/auth-services.js';
+import { systemClock } from '../src/auth/clock.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { openStore } from '../src/store/open-store.js';
+import { createTestApp, login } from './helpers/test-app.js';
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+describe('signing keys and /.well-known/jwks.json', () => {
+  test('publishes the ES256 public key only, with the kid the tokens carry', async () => {
+    const t = await createTestApp();
+    try {
+      const response = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+      assert.equal(response.statusCode, 200);
+      const { keys } = response.json() as { keys: Record<string, unknown>[] };
+      assert.equal(keys.length, 1);
+      const [key] = keys;
+      assert.equal(key!.kty, 'EC');
+      assert.equal(key!.crv, 'P-256');
+      assert.equal(key!.alg, 'ES256');
+      assert.equal(key!.use, 'sig');
+      for (const member of PRIVATE_MEMBERS) assert.equal(member in key!, false, `JWKS leaks ${member}`);
+      assert.equal(decodeProtectedHeader(await login(t.app)).kid, key!.kid);
+    } finally {
+      await t.close();
+    }
+  });
+
+  for (const [alg, kty] of [['RS256', 'RSA'], ['EdDSA', 'OKP']] as const) {
+    test(`${alg} is selectable and its tokens verify`, async () => {
+      const t = await createTestApp({ env: { GATEHOUSE_SIGNING_ALG: alg } });
+      try {
+        const token = await login(t.app);
+        assert.equal(decodeProtectedHeader(token).alg, alg);
+        const { keys } = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: Record<string, unknown>[] };
+        assert.equal(keys[0]!.kty, kty);
+        for (const member of PRIVATE_MEMBERS) assert.equal(member in keys[0]!, false);
+        const me = await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } });
+        assert.equal(me.statusCode, 200);
+      } finally {
+        await t.close();
+      }
+    });
+  }
+
+  test('the key pair is generated on first start, kept in the database, and reused on the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-keys-'));
+    try {
+      const config = loadConfig({ DATABASE_URL: join(dir, 'g.db') });
+      const kidOf = async () => {
+        const store = await openStore(config.databaseUrl);
+        const services = await createAuthServices(config, store, systemClock);
+        const kid = services.keys.current.kid;
+        await store.close();
+        return kid;
+      };
+      const first = await kidOf();
+      assert.equal(await kidOf(), first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with GATEHOUSE_HS256_SECRET tokens are HS256 and the JWKS publishes no key', async () => {
+    const t = await createTestApp({ env: { GATEHOUSE_HS256_SECRET: 'k'.repeat(32) } });
+    try {
+      const token = await login(t.app);
+      const header = decodeProtectedHeader(token);
+      assert.equal(header.alg, 'HS256');
+      assert.equal(header.typ, 'at+jwt');
+      assert.equal(typeof header.kid, 'string');
+      const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
+      assert.deepEqual(jwks, { keys: [] });
+      const me = await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(me.statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('an HS256 secret shorter than 256 bits, or the tutorial\'s published one, is refused', () => {
+    assert.throws(() => loadConfig({ GATEHOUSE_HS256_SECRET: 'k'.repeat(31) }), ConfigError);
+    assert.throws(
+      () => loadConfig({ GATEHOUSE_HS256_SECRET: '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7' }),
+      /published/,
+    );
+  });
+});
