@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ScopeRegistry } from '../auth/scopes.js';
 import { OAUTH2_SCHEME } from './schemas.js';
 
+const DOCS_PREFIX = '/docs';
+
 /**
  * The OpenAPI 3.1 document (at /openapi.json) and Swagger UI (at /docs), served from the package.
  * The oauth2 password flow's relative `tokenUrl` makes the Authorize button log in against /token.
@@ -33,8 +35,22 @@ export async function registerDocs(app: FastifyInstance, scopes: ScopeRegistry, 
     },
   });
   await app.register(swaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: false },
+    uiHooks: {
+      // Swagger UI resolves the relative tokenUrl against the page's URL (a `servers` entry does
+      // not change that unless absolute), so from /docs/ it would log in at /docs/token. Send
+      // /docs/ (where /docs/static/index.html also leads) to /docs, as FastAPI does. The Location
+      // is relative, so it names no host and no mount point.
+      onRequest: async (request, reply) => {
+        const queryAt = request.url.indexOf('?');
+        const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+        if (path === `${DOCS_PREFIX}/`) {
+          const query = queryAt === -1 ? '' : request.url.slice(queryAt);
+          return reply.redirect(`../${DOCS_PREFIX.slice(1)}${query}`);
+        }
+      },
+    },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

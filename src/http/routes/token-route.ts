@@ -38,7 +38,11 @@ export async function tokenRoute(app: FastifyInstance, deps: PasswordGrantDeps):
         tags: ['auth'],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestForm,
-        response: { 200: TokenResponseBody, 400: OAuthErrorBody, 401: OAuthErrorBody },
+        response: {
+          200: { ...TokenResponseBody, description: 'An access token' },
+          400: { ...OAuthErrorBody, description: 'The request or the credentials are wrong' },
+          401: { ...OAuthErrorBody, description: 'Client authentication failed' },
+        },
       },
     },
     async (request) => {

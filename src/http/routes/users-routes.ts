@@ -16,7 +16,7 @@ export async function usersRoutes(app: FastifyInstance, authenticator: ResourceA
         summary: 'Read the current user',
         tags: ['users'],
         security: [{ [OAUTH2_SCHEME]: ['me'] }],
-        response: { 200: PublicUser, ...protectedRouteErrors },
+        response: { 200: { ...PublicUser, description: 'The current user' }, ...protectedRouteErrors },
       },
     },
     async (request) => {
@@ -33,7 +33,7 @@ export async function usersRoutes(app: FastifyInstance, authenticator: ResourceA
         summary: "Read the current user's items",
         tags: ['users'],
         security: [{ [OAUTH2_SCHEME]: ['items', 'me'] }],
-        response: { 200: Type.Array(Item), ...protectedRouteErrors },
+        response: { 200: Type.Array(Item, { description: "The current user's items" }), ...protectedRouteErrors },
       },
     },
     async (request) => [{ item_id: 'Foo', owner: request.principal!.user.username }],
