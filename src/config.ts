@@ -27,6 +27,12 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   /** Access token lifetime in seconds (RFC 9068 tokens are short-lived: 15 minutes). */
   GATEHOUSE_ACCESS_TOKEN_TTL: Type.Integer({ default: 900, minimum: 30, maximum: 86400 }),
+  /** Refresh tokens die after this many seconds without use (14 days). */
+  GATEHOUSE_REFRESH_IDLE_TTL: Type.Integer({ default: 1209600, minimum: 60 }),
+  /** A session ends this many seconds after login, however active (30 days). */
+  GATEHOUSE_REFRESH_ABSOLUTE_TTL: Type.Integer({ default: 2592000, minimum: 60 }),
+  /** `all`, `off`, or a comma-separated list of the client ids allowed the password grant. */
+  GATEHOUSE_PASSWORD_GRANT: Type.String({ default: 'all', minLength: 1 }),
   /** Asymmetric signing algorithm for generated keys. */
   GATEHOUSE_SIGNING_ALG: Type.Union([Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('EdDSA')], {
     default: 'ES256',
@@ -49,6 +55,9 @@ export type Env = Static<typeof EnvSchema>;
 
 export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
 
+/** `all` clients, none (`off`), or only the listed client ids. */
+export type PasswordGrantPolicy = 'all' | 'off' | readonly string[];
+
 /** The validated, derived configuration every other module receives; frozen once built. */
 export interface Config {
   readonly port: number;
@@ -60,6 +69,11 @@ export interface Config {
   readonly issuer: string;
   readonly audience: string;
   readonly accessTokenTtl: number;
+  /** Session lifetimes in seconds. */
+  readonly sessionIdleTtl: number;
+  readonly sessionAbsoluteTtl: number;
+  /** Which clients may use the password grant. */
+  readonly passwordGrant: PasswordGrantPolicy;
   readonly signingAlg: SigningAlgorithm;
   readonly hs256Secret: string | undefined;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
@@ -107,6 +121,9 @@ function buildConfig(raw: Env): Config {
       throw new ConfigError('GATEHOUSE_HS256_SECRET is a secret published in a tutorial; generate your own');
     }
   }
+  if (raw.GATEHOUSE_REFRESH_IDLE_TTL > raw.GATEHOUSE_REFRESH_ABSOLUTE_TTL) {
+    throw new ConfigError('GATEHOUSE_REFRESH_IDLE_TTL must not exceed GATEHOUSE_REFRESH_ABSOLUTE_TTL');
+  }
   if (production && raw.GATEHOUSE_DEMO) {
     throw new ConfigError('GATEHOUSE_DEMO cannot be enabled when NODE_ENV=production');
   }
@@ -122,6 +139,9 @@ function buildConfig(raw: Env): Config {
     issuer,
     audience: raw.GATEHOUSE_AUDIENCE ?? issuer,
     accessTokenTtl: raw.GATEHOUSE_ACCESS_TOKEN_TTL,
+    sessionIdleTtl: raw.GATEHOUSE_REFRESH_IDLE_TTL,
+    sessionAbsoluteTtl: raw.GATEHOUSE_REFRESH_ABSOLUTE_TTL,
+    passwordGrant: parsePasswordGrant(raw.GATEHOUSE_PASSWORD_GRANT),
     signingAlg: raw.GATEHOUSE_SIGNING_ALG,
     hs256Secret: secret,
     argon2: Object.freeze({
@@ -132,4 +152,12 @@ function buildConfig(raw: Env): Config {
     tokenCacheSize: raw.GATEHOUSE_TOKEN_CACHE_SIZE,
     demo: raw.GATEHOUSE_DEMO,
   });
+}
+
+function parsePasswordGrant(value: string): PasswordGrantPolicy {
+  const trimmed = value.trim();
+  if (trimmed === 'all' || trimmed === 'off') return trimmed;
+  const ids = trimmed.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  if (ids.length === 0) throw new ConfigError('GATEHOUSE_PASSWORD_GRANT must be all, off, or a list of client ids');
+  return Object.freeze(ids);
 }

@@ -42,6 +42,10 @@ export class InvalidGrant extends OAuthError {
   static incorrectCredentials(logDetail: string): InvalidGrant {
     return new InvalidGrant('Incorrect username or password', logDetail);
   }
+  /** Every refresh token failure: unknown, rotated, expired, revoked or another client's. */
+  static invalidRefreshToken(logDetail: string): InvalidGrant {
+    return new InvalidGrant('The refresh token is invalid or expired', logDetail);
+  }
   /** A disabled account that proved its password (the seed's "Inactive user"). */
   static inactiveUser(): InvalidGrant {
     return new InvalidGrant('Inactive user', 'user is disabled');
@@ -54,6 +58,15 @@ export class UnsupportedGrantType extends OAuthError {
   readonly status = 400;
   constructor(logDetail?: string) {
     super('The grant type is not supported by this server', logDetail);
+  }
+}
+
+/** RFC 6749 §5.2 unauthorized_client: this client may not use this grant type. */
+export class UnauthorizedClient extends OAuthError {
+  readonly code = 'unauthorized_client';
+  readonly status = 400;
+  constructor(grantType: string) {
+    super(`This client may not use the ${grantType} grant`);
   }
 }
 
@@ -153,4 +166,13 @@ export class UserExists extends GatehouseError {
 export class PolicyViolation extends GatehouseError {
   readonly code = 'policy_violation';
   readonly status = 422;
+}
+
+/** Thrown by the store when a client id is taken. */
+export class ClientExists extends GatehouseError {
+  readonly code = 'client_exists';
+  readonly status = 409;
+  constructor(clientId: string) {
+    super(`Client ${JSON.stringify(clientId)} already exists`);
+  }
 }

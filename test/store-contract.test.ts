@@ -82,7 +82,7 @@ for (const backend of BACKENDS) {
 
     test('a session reads back with its user in one call', async () => {
       const user = (await store.findUserByUsername('alice'))!;
-      await store.createSession({ id: 's1', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, revokedAt: null });
+      await store.createSession({ id: 's1', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt1');
       const found = await store.findSessionWithUser('s1');
       assert.equal(found!.session.revokedAt, null);
       assert.equal(found!.session.createdAt, NOW);
@@ -91,8 +91,8 @@ for (const backend of BACKENDS) {
     });
 
     test('signing keys list oldest first', async () => {
-      await store.insertSigningKey({ kid: 'b', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW + 10 });
-      await store.insertSigningKey({ kid: 'a', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW });
+      await store.insertSigningKey({ kid: 'b', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW + 10, retiredAt: null });
+      await store.insertSigningKey({ kid: 'a', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null });
       assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['a', 'b']);
     });
 

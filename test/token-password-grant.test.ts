@@ -31,7 +31,8 @@ describe('POST /token, password grant', () => {
     assert.match(String(response.headers['content-type']), /^application\/json/);
     assertNoStore(response);
     const body = response.json() as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    assert.match(String(body.refresh_token), /^[A-Za-z0-9_-]{43}$/);
     assert.equal(body.token_type, 'bearer');
     assert.equal(body.expires_in, 900);
     assert.equal(body.scope, 'me items');
@@ -129,7 +130,7 @@ describe('POST /token, password grant', () => {
   });
 
   test('other grant types are unsupported_grant_type', async () => {
-    for (const grant_type of ['client_credentials', 'authorization_code', 'implicit', 'refresh_token', 'PASSWORD']) {
+    for (const grant_type of ['client_credentials', 'authorization_code', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'PASSWORD']) {
       assertOAuthError(await postToken(t.app, { grant_type, username: 'johndoe', password: 'secret' }), 400, 'unsupported_grant_type');
     }
   });

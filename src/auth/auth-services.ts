@@ -1,12 +1,14 @@
-import type { Config } from '../config.js';
+import type { Config, PasswordGrantPolicy } from '../config.js';
 import type { Store } from '../store/store.js';
 import { AccessTokenSigner } from './access-token-signer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
+import { ClientAuthenticator } from './clients.js';
 import type { Clock } from './clock.js';
 import { KeyRing } from './key-ring.js';
 import { PasswordHasher } from './password-hasher.js';
 import { ResourceAuthenticator } from './resource-authenticator.js';
 import { ScopeRegistry } from './scopes.js';
+import type { SessionLifetime } from './session-lifetime.js';
 import { UserService } from './user-service.js';
 
 /** Every domain service, wired once from the configuration and the store. */
@@ -20,6 +22,9 @@ export interface AuthServices {
   readonly verifier: AccessTokenVerifier;
   readonly authenticator: ResourceAuthenticator;
   readonly users: UserService;
+  readonly clients: ClientAuthenticator;
+  readonly lifetime: SessionLifetime;
+  readonly passwordGrantPolicy: PasswordGrantPolicy;
 }
 
 /** Builds the services: loads (or generates) the signing keys, imports them once. */
@@ -46,5 +51,8 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     verifier,
     authenticator: new ResourceAuthenticator(verifier, store),
     users: new UserService(store, hasher, scopes, clock),
+    clients: new ClientAuthenticator(store),
+    lifetime: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
+    passwordGrantPolicy: config.passwordGrant,
   };
 }

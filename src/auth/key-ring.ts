@@ -121,5 +121,6 @@ async function generateKeyRecord(alg: SigningAlgorithm, now: number) {
     privateJwk: JSON.stringify(privateJwk),
     publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
     createdAt: now,
+    retiredAt: null,
   };
 }

@@ -2,24 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { InvalidGrant } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { AccessTokenSigner } from './access-token-signer.js';
+import { clientScopes, type Client } from './clients.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { newRefreshToken } from './refresh-token.js';
 import type { ScopeRegistry } from './scopes.js';
+import type { TokenResponse } from './token-response.js';
 
 export interface PasswordGrantRequest {
   readonly username: string;
   readonly password: string;
   /** The raw `scope` parameter; undefined when omitted or empty. */
   readonly scope: string | undefined;
-  readonly clientId: string;
-}
-
-/** The successful token response (RFC 6749 §5.1). */
-export interface TokenResponse {
-  readonly access_token: string;
-  readonly token_type: 'bearer';
-  readonly expires_in: number;
-  readonly scope: string;
+  readonly client: Client;
 }
 
 export interface PasswordGrantDeps {
@@ -53,19 +48,18 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
   // 4. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).
   if (user.disabled) throw InvalidGrant.inactiveUser();
 
-  // 5. Grant what was asked and is held; the response says what was granted (RFC 6749 §5.1).
-  const scope = deps.scopes.grant(requested, user.scopes).join(' ');
+  // 5. Grant what was asked, is held by the user and allowed to the client; the response says
+  //    what was granted (RFC 6749 §5.1).
+  const scope = clientScopes(request.client, deps.scopes.grant(requested, user.scopes)).join(' ');
 
-  // 6. Open a session and issue its first access token.
+  // 6. Open a session with its first refresh token, and issue its first access token.
+  const now = deps.clock.now();
   const sid = randomBytes(16).toString('base64url');
-  await deps.store.createSession({
-    id: sid,
-    userId: user.id,
-    clientId: request.clientId,
-    scope,
-    createdAt: deps.clock.now(),
-    revokedAt: null,
-  });
-  const { token, expiresIn } = await deps.signer.sign({ sub: user.username, clientId: request.clientId, scope, sid });
-  return { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope };
+  const refresh = newRefreshToken();
+  await deps.store.createSession(
+    { id: sid, userId: user.id, clientId: request.client.id, scope, createdAt: now, refreshedAt: now, revokedAt: null },
+    refresh.hash,
+  );
+  const { token, expiresIn } = await deps.signer.sign({ sub: user.username, clientId: request.client.id, scope, sid });
+  return { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope, refresh_token: refresh.token };
 }

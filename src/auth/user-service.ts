@@ -67,14 +67,30 @@ export class UserService {
     return this.#store.findUserByUsername(username);
   }
 
-  /** Returns false when the user does not exist. */
+  /** Returns false when the user does not exist. Tokens of a disabled user stop working at once. */
   setDisabled(username: string, disabled: boolean): Promise<boolean> {
     return this.#store.setUserDisabled(username, disabled, this.#clock.now());
   }
 
-  /** Sets a new password under the policy; false when the user does not exist. */
-  async setPassword(username: string, password: string): Promise<boolean> {
+  /** Replaces the user's scopes; every scope must exist. False when the user does not exist. */
+  async setScopes(username: string, scopes: readonly string[]): Promise<boolean> {
+    for (const scope of scopes) {
+      if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
+    }
+    return this.#store.setUserScopes(username, [...new Set(scopes)], this.#clock.now());
+  }
+
+  /**
+   * Sets a new password under the policy and ends the user's sessions (all of them, or all but
+   * `keepSessionId` when the user changes their own password). False when the user does not exist.
+   */
+  async setPassword(username: string, password: string, keepSessionId?: string): Promise<boolean> {
     assertAcceptablePassword(password, username);
-    return this.#store.setPasswordHash(username, await this.#hasher.hash(password), this.#clock.now());
+    const user = await this.#store.findUserByUsername(username);
+    if (!user) return false;
+    const now = this.#clock.now();
+    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now))) return false;
+    await this.#store.revokeUserSessions(user.id, now, keepSessionId);
+    return true;
   }
 }

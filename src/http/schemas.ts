@@ -19,9 +19,12 @@ export const OAuthErrorBody = Type.Object(
 );
 
 export const TokenRequestForm = Type.Object({
-  grant_type: Type.Optional(Type.String({ pattern: '^password$', description: 'Omitted means password' })),
-  username: Type.String(),
-  password: Type.String({ format: 'password' }),
+  grant_type: Type.Optional(
+    Type.String({ pattern: '^(password|refresh_token)$', description: 'password (the default) or refresh_token' }),
+  ),
+  username: Type.Optional(Type.String({ description: 'Required by the password grant' })),
+  password: Type.Optional(Type.String({ format: 'password', description: 'Required by the password grant' })),
+  refresh_token: Type.Optional(Type.String({ description: 'Required by the refresh_token grant' })),
   scope: Type.Optional(Type.String({ description: 'Space-separated scopes', default: '' })),
   client_id: Type.Optional(Type.String()),
   client_secret: Type.Optional(Type.String({ format: 'password' })),
@@ -33,6 +36,7 @@ export const TokenResponseBody = Type.Object(
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
     scope: Type.String({ description: 'The granted scopes, space-separated' }),
+    refresh_token: Type.String({ description: 'Single use: each refresh returns a new one' }),
   },
 
 );

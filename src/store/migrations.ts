@@ -27,9 +27,28 @@ const migrations: Record<string, Migration> = {
         .addColumn('client_id', 'text', (c) => c.notNull())
         .addColumn('scope', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('refreshed_at', 'bigint', (c) => c.notNull())
         .addColumn('revoked_at', 'bigint')
         .execute();
       await db.schema.createIndex('sessions_user_id').on('sessions').column('user_id').execute();
+      await db.schema
+        .createTable('refresh_tokens')
+        // SHA-256 of the token: the token itself is never stored.
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('rotated_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('refresh_tokens_session_id').on('refresh_tokens').column('session_id').execute();
+      await db.schema
+        .createTable('clients')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text')
+        .addColumn('grant_types', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
       await db.schema
         .createTable('signing_keys')
         .addColumn('kid', 'text', (c) => c.primaryKey())
@@ -37,10 +56,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('private_jwk', 'text', (c) => c.notNull())
         .addColumn('public_jwk', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
         .execute();
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table signing_keys`.execute(db);
+      await sql`drop table clients`.execute(db);
+      await sql`drop table refresh_tokens`.execute(db);
       await sql`drop table sessions`.execute(db);
       await sql`drop table users`.execute(db);
     },

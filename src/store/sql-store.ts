@@ -1,7 +1,7 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
-import { UserExists } from '../errors.js';
+import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
-import type { NewUser, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
+import type { ClientRecord, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
 
 interface UsersTable {
@@ -22,7 +22,24 @@ interface SessionsTable {
   client_id: string;
   scope: string;
   created_at: number | string;
+  refreshed_at: number | string;
   revoked_at: number | string | null;
+}
+
+interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: number | string;
+  rotated_at: number | string | null;
+}
+
+interface ClientsTable {
+  id: string;
+  name: string;
+  secret_hash: string | null;
+  grant_types: string;
+  scopes: string;
+  created_at: number | string;
 }
 
 interface SigningKeysTable {
@@ -31,12 +48,15 @@ interface SigningKeysTable {
   private_jwk: string;
   public_jwk: string;
   created_at: number | string;
+  retired_at: number | string | null;
 }
 
 /** Kysely's view of the schema that migrations.ts creates. */
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  clients: ClientsTable;
   signing_keys: SigningKeysTable;
 }
 
@@ -123,22 +143,129 @@ export class SqlStore implements Store {
       .execute();
   }
 
-  async createSession(session: SessionRecord): Promise<void> {
-    await this.#db
-      .insertInto('sessions')
-      .values({
-        id: session.id,
-        user_id: session.userId,
-        client_id: session.clientId,
-        scope: session.scope,
-        created_at: session.createdAt,
-        revoked_at: session.revokedAt,
-      })
-      .execute();
+  async setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('users')
+      .set({ scopes: scopes.join(' '), updated_at: now })
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async createSession(session: SessionRecord, refreshTokenHash: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          client_id: session.clientId,
+          scope: session.scope,
+          created_at: session.createdAt,
+          refreshed_at: session.refreshedAt,
+          revoked_at: session.revokedAt,
+        })
+        .execute();
+      await trx
+        .insertInto('refresh_tokens')
+        .values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.createdAt, rotated_at: null })
+        .execute();
+    });
   }
 
   async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-    const row = await this.#db
+    const row = await this.#sessionWithUser().where('s.id', '=', sessionId).executeTakeFirst();
+    return row && { session: toSession(row), user: toUser(row) };
+  }
+
+  async revokeSession(sessionId: string, now: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async revokeUserSessions(userId: string, now: number, exceptSessionId?: string): Promise<number> {
+    let query = this.#db.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+    if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<{ token: RefreshTokenRecord; session: SessionRecord; user: UserRecord } | undefined> {
+    const row = await this.#sessionWithUser()
+      .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
+      .select(['r.token_hash', 'r.created_at as r_created_at', 'r.rotated_at as r_rotated_at'])
+      .where('r.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      token: {
+        tokenHash: row.token_hash,
+        sessionId: row.s_id,
+        createdAt: Number(row.r_created_at),
+        rotatedAt: nullableNumber(row.r_rotated_at),
+      },
+      session: toSession(row),
+      user: toUser(row),
+    };
+  }
+
+  async rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      // The conditional update is the lock: of concurrent exchanges of one token, exactly one
+      // changes a row; the others see zero and must treat their token as reused.
+      const claimed = await trx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', oldHash)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (claimed.numUpdatedRows !== 1n) return false;
+      await trx.insertInto('refresh_tokens').values({ token_hash: newHash, session_id: sessionId, created_at: now, rotated_at: null }).execute();
+      await trx.updateTable('sessions').set({ refreshed_at: now }).where('id', '=', sessionId).execute();
+      return true;
+    });
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    try {
+      await this.#db
+        .insertInto('clients')
+        .values({
+          id: client.id,
+          name: client.name,
+          secret_hash: client.secretHash,
+          grant_types: client.grantTypes.join(' '),
+          scopes: client.scopes.join(' '),
+          created_at: client.createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (this.#isUniqueViolation(err)) throw new ClientExists(client.id);
+      throw err;
+    }
+  }
+
+  async findClient(id: string): Promise<ClientRecord | undefined> {
+    const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toClient(row);
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return (await this.#db.selectFrom('clients').selectAll().orderBy('id').execute()).map(toClient);
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  #sessionWithUser() {
+    return this.#db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
       .select([
@@ -147,6 +274,7 @@ export class SqlStore implements Store {
         's.client_id as s_client_id',
         's.scope as s_scope',
         's.created_at as s_created_at',
+        's.refreshed_at as s_refreshed_at',
         's.revoked_at as s_revoked_at',
         'u.id',
         'u.username',
@@ -157,21 +285,7 @@ export class SqlStore implements Store {
         'u.scopes',
         'u.created_at',
         'u.updated_at',
-      ])
-      .where('s.id', '=', sessionId)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      session: {
-        id: row.s_id,
-        userId: row.s_user_id,
-        clientId: row.s_client_id,
-        scope: row.s_scope,
-        createdAt: Number(row.s_created_at),
-        revokedAt: row.s_revoked_at === null ? null : Number(row.s_revoked_at),
-      },
-      user: toUser(row),
-    };
+      ]);
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -182,21 +296,65 @@ export class SqlStore implements Store {
       privateJwk: r.private_jwk,
       publicJwk: r.public_jwk,
       createdAt: Number(r.created_at),
+      retiredAt: nullableNumber(r.retired_at),
     }));
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.#db
-      .insertInto('signing_keys')
-      .values({
-        kid: key.kid,
-        alg: key.alg,
-        private_jwk: key.privateJwk,
-        public_jwk: key.publicJwk,
-        created_at: key.createdAt,
-      })
-      .execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute();
+      await trx
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          private_jwk: key.privateJwk,
+          public_jwk: key.publicJwk,
+          created_at: key.createdAt,
+          retired_at: key.retiredAt,
+        })
+        .execute();
+    });
   }
+}
+
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function toSession(row: {
+  s_id: string;
+  s_user_id: string;
+  s_client_id: string;
+  s_scope: string;
+  s_created_at: number | string;
+  s_refreshed_at: number | string;
+  s_revoked_at: number | string | null;
+}): SessionRecord {
+  return {
+    id: row.s_id,
+    userId: row.s_user_id,
+    clientId: row.s_client_id,
+    scope: row.s_scope,
+    createdAt: Number(row.s_created_at),
+    refreshedAt: Number(row.s_refreshed_at),
+    revokedAt: nullableNumber(row.s_revoked_at),
+  };
+}
+
+function toClient(row: Selectable<ClientsTable>): ClientRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    grantTypes: splitList(row.grant_types),
+    scopes: splitList(row.scopes),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function splitList(value: string): string[] {
+  return value === '' ? [] : value.split(' ');
 }
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
@@ -207,7 +365,7 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     fullName: row.full_name,
     disabled: Number(row.disabled) !== 0,
     passwordHash: row.password_hash,
-    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
+    scopes: splitList(row.scopes),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

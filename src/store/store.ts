@@ -27,13 +27,36 @@ export interface NewUser {
   readonly scopes: readonly string[];
 }
 
+/** A login: what every access and refresh token of it belongs to. */
 export interface SessionRecord {
   readonly id: string;
   readonly userId: string;
   readonly clientId: string;
+  /** The scope granted at login; refreshes may narrow an access token, never this. */
   readonly scope: string;
   readonly createdAt: number;
+  /** Last login or refresh: the idle lifetime counts from here. */
+  readonly refreshedAt: number;
   readonly revokedAt: number | null;
+}
+
+export interface RefreshTokenRecord {
+  /** SHA-256 of the token, base64url; the token itself is never stored. */
+  readonly tokenHash: string;
+  readonly sessionId: string;
+  readonly createdAt: number;
+  /** Set once the token has been exchanged; presenting it again is reuse. */
+  readonly rotatedAt: number | null;
+}
+
+export interface ClientRecord {
+  readonly id: string;
+  readonly name: string;
+  /** SHA-256 of the secret for confidential clients; null for public clients. */
+  readonly secretHash: string | null;
+  readonly grantTypes: readonly string[];
+  readonly scopes: readonly string[];
+  readonly createdAt: number;
 }
 
 export interface SigningKeyRecord {
@@ -44,6 +67,8 @@ export interface SigningKeyRecord {
   /** Public JWK as JSON, as published at /.well-known/jwks.json. */
   readonly publicJwk: string;
   readonly createdAt: number;
+  /** When it stopped signing; it keeps verifying (and stays published) until its tokens expire. */
+  readonly retiredAt: number | null;
 }
 
 export interface Store {
@@ -62,10 +87,34 @@ export interface Store {
   /** Upgrades a hash only if it is still `previousHash`, so a concurrent password change wins. */
   upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<void>;
 
-  createSession(session: SessionRecord): Promise<void>;
+  /** Replaces the user's scope set; false when no such user exists. */
+  setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean>;
+
+  /** Stores a new session with its first refresh token, atomically. */
+  createSession(session: SessionRecord, refreshTokenHash: string): Promise<void>;
   /** The session and its user in one read: the per-request check of every protected route. */
   findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
+  /** Ends a session (and so every token of it); false when it was unknown or already ended. */
+  revokeSession(sessionId: string, now: number): Promise<boolean>;
+  /** Ends every live session of a user but `exceptSessionId`; returns how many ended. */
+  revokeUserSessions(userId: string, now: number, exceptSessionId?: string): Promise<number>;
 
+  findRefreshToken(tokenHash: string): Promise<{ token: RefreshTokenRecord; session: SessionRecord; user: UserRecord } | undefined>;
+  /**
+   * Exchanges `oldHash` for `newHash` in one atomic step: marks the old token rotated, stores the
+   * new one and touches the session. False when the old token was already rotated (a concurrent
+   * or replayed use), in which case nothing changes.
+   */
+  rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean>;
+
+  createClient(client: ClientRecord): Promise<void>;
+  findClient(id: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  /** False when no such client exists. */
+  deleteClient(id: string): Promise<boolean>;
+
+  /** Every signing key, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Adds a key and retires every other unretired key, atomically: the new key becomes current. */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
 }

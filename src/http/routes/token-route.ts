@@ -1,7 +1,9 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
-import { resolveClient } from '../../auth/clients.js';
-import { passwordGrant, type PasswordGrantDeps } from '../../auth/password-grant.js';
+import type { AuthServices } from '../../auth/auth-services.js';
+import { assertGrantAllowed } from '../../auth/clients.js';
+import { passwordGrant } from '../../auth/password-grant.js';
+import { refreshGrant } from '../../auth/refresh-grant.js';
 import { InvalidRequest, MethodNotAllowed, UnsupportedGrantType } from '../../errors.js';
 import { readClientCredentials } from '../client-credentials.js';
 import type { RouteFamilyConfig } from '../error-handler.js';
@@ -13,8 +15,11 @@ export const TOKEN_BODY_LIMIT = 16 * 1024;
 
 const oauthRoute: RouteFamilyConfig = { oauth: true };
 
-/** POST /token: the password grant (RFC 6749 §4.3). Other methods answer 405 with `Allow: POST`. */
-export async function tokenRoute(app: FastifyInstance, deps: PasswordGrantDeps): Promise<void> {
+/**
+ * POST /token: the password grant (RFC 6749 §4.3) and the refresh grant (§6). Other methods
+ * answer 405 with `Allow: POST`.
+ */
+export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Promise<void> {
   // Only form bodies reach this route: every other media type is invalid_request, not 415.
   app.removeAllContentTypeParsers();
   await app.register(formbody, { bodyLimit: TOKEN_BODY_LIMIT });
@@ -49,14 +54,18 @@ export async function tokenRoute(app: FastifyInstance, deps: PasswordGrantDeps):
       assertNoCredentialsInQuery(request.query);
       if (request.body === undefined) throw new InvalidRequest('The request must have a form body');
       const form = readTokenForm(request.body);
-      const clientId = resolveClient(readClientCredentials(request.headers.authorization, form));
       const grantType = form.grant_type ?? 'password';
-      if (grantType !== 'password') throw new UnsupportedGrantType(`grant_type ${grantType}`);
+      if (grantType !== 'password' && grantType !== 'refresh_token') throw new UnsupportedGrantType(`grant_type ${grantType}`);
+      const client = await deps.clients.authenticate(readClientCredentials(request.headers.authorization, form));
+      assertGrantAllowed(client, grantType, deps.passwordGrantPolicy);
+      if (grantType === 'refresh_token') {
+        return refreshGrant(deps, { refreshToken: requireParam(form, 'refresh_token'), scope: form.scope, client });
+      }
       return passwordGrant(deps, {
         username: requireParam(form, 'username'),
         password: requireParam(form, 'password'),
         scope: form.scope,
-        clientId,
+        client,
       });
     },
   );
