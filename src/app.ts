@@ -3,8 +3,12 @@ import { createRequire } from 'node:module';
 import type { AuthServices } from './auth/auth-services.js';
 import type { Config } from './config.js';
 import { registerDocs } from './http/docs.js';
-import { notFoundError, sendError } from './http/error-handler.js';
+import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
+import { accountRoutes } from './http/routes/account-routes.js';
+import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
 import { jwksRoute } from './http/routes/jwks-route.js';
+import { metadataRoute } from './http/routes/metadata-route.js';
+import { logoutRoutes, revocationRoutes } from './http/routes/revocation-routes.js';
 import { tokenRoute } from './http/routes/token-route.js';
 import { usersRoutes } from './http/routes/users-routes.js';
 
@@ -33,15 +37,23 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     return503OnClosing: true,
     // Bodies are small everywhere; /token sets its own 16 KiB limit.
     bodyLimit: 16 * 1024,
+    // Malformed URLs and framing get the same catalog errors and no-store headers as the rest.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    clientErrorHandler: answerClientError,
+    // A JSON body of the wrong type is refused (422), never silently converted ("me" -> ["me"]).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
 
   app.decorateRequest('principal', null);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!;
-    const allowed = ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }));
-    return sendError(notFoundError(allowed), request, reply);
+  // Unrouted requests are refused before their body is read: a PUT to /token is 405, not a
+  // content-type or size error.
+  app.addHook('onRequest', async (request) => {
+    if (!request.is404) return;
+    const path = pathOf(request.url);
+    throw unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path })));
   });
+  app.setNotFoundHandler((request, reply) => sendError(unroutedError([]), request, reply));
   // RFC 6749 §5.1 asks no-store for token responses; we apply it to every response that does not
   // choose its own caching, since user data and errors must not be cached either.
   app.addHook('onSend', async (_request, reply) => {
@@ -55,5 +67,10 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   await app.register(async (scope) => tokenRoute(scope, services));
   await app.register(async (scope) => usersRoutes(scope, services.authenticator));
   await app.register(async (scope) => jwksRoute(scope, services.keys));
+  await app.register(async (scope) => revocationRoutes(scope, services));
+  await app.register(async (scope) => logoutRoutes(scope, services));
+  await app.register(async (scope) => metadataRoute(scope, config.issuer, services.scopes));
+  await app.register(async (scope) => accountRoutes(scope, services));
+  await app.register(async (scope) => adminUsersRoutes(scope, services));
   return app;
 }

@@ -1,4 +1,5 @@
 import envSchema from 'env-schema';
+import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 
 /**
@@ -45,6 +46,10 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_ARGON2_PASSES: Type.Integer({ default: 2, minimum: 2, maximum: 64 }),
   /** argon2id lanes; may only be raised. */
   GATEHOUSE_ARGON2_PARALLELISM: Type.Integer({ default: 1, minimum: 1, maximum: 16 }),
+  /** Password hashes computed at once; default: the number of CPUs. */
+  GATEHOUSE_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  /** Password hashes that may wait for a slot; past that, /token answers 503 at once. */
+  GATEHOUSE_HASH_QUEUE: Type.Integer({ default: 32, minimum: 0, maximum: 10000 }),
   /** How many verified access tokens are remembered, so a repeated token skips signature checks. */
   GATEHOUSE_TOKEN_CACHE_SIZE: Type.Integer({ default: 10000, minimum: 0, maximum: 1000000 }),
   /** Seed the tutorial's demo users (never in production). `npm start` turns it on. */
@@ -78,6 +83,9 @@ export interface Config {
   readonly hs256Secret: string | undefined;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
   readonly tokenCacheSize: number;
+  /** Bounds on password hashing work. */
+  readonly hashConcurrency: number;
+  readonly hashQueue: number;
   readonly demo: boolean;
 }
 
@@ -150,6 +158,8 @@ function buildConfig(raw: Env): Config {
       parallelism: raw.GATEHOUSE_ARGON2_PARALLELISM,
     }),
     tokenCacheSize: raw.GATEHOUSE_TOKEN_CACHE_SIZE,
+    hashConcurrency: raw.GATEHOUSE_HASH_CONCURRENCY ?? availableParallelism(),
+    hashQueue: raw.GATEHOUSE_HASH_QUEUE,
     demo: raw.GATEHOUSE_DEMO,
   });
 }

@@ -70,6 +70,17 @@ export class UnauthorizedClient extends OAuthError {
   }
 }
 
+/** The server cannot take more of this work now (hashing saturated); answered 503 with Retry-After. */
+export class ServerBusy extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  readonly status = 503;
+  /** Seconds the client should wait. */
+  readonly retryAfter = 1;
+  constructor(logDetail?: string) {
+    super('The server is busy; retry shortly', logDetail);
+  }
+}
+
 /** RFC 6749 §5.2 invalid_scope: a requested scope is unknown or malformed. */
 export class InvalidScope extends OAuthError {
   readonly code = 'invalid_scope';
@@ -174,5 +185,23 @@ export class ClientExists extends GatehouseError {
   readonly status = 409;
   constructor(clientId: string) {
     super(`Client ${JSON.stringify(clientId)} already exists`);
+  }
+}
+
+/** An admin route named a user that does not exist. */
+export class UserNotFound extends ResourceError {
+  readonly code = 'user_not_found';
+  readonly status = 404;
+  constructor() {
+    super('User not found');
+  }
+}
+
+/** A password change whose current password is wrong (FastAPI's 400 for a bad request). */
+export class IncorrectPassword extends ResourceError {
+  readonly code = 'incorrect_password';
+  readonly status = 400;
+  constructor() {
+    super('Incorrect password');
   }
 }

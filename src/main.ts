@@ -28,6 +28,8 @@ export async function serve(env: Record<string, string | undefined> = process.en
   if (config.demo) await seedDemoUsers(services.users);
   await services.hasher.warmUp();
   const app = await buildApp(config, services);
+  const stopKeyReload = services.keys.startAutoReload((err) => app.log.error({ err }, 'reloading signing keys failed'));
+  app.addHook('onClose', async () => stopKeyReload());
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -41,6 +43,12 @@ export async function serve(env: Record<string, string | undefined> = process.en
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  // Hashes and JWT verification share libuv's pool; with fewer than two spare threads token checks
+  // queue behind logins. The pool is sized before any code runs, so only the environment can set it.
+  const pool = Number(env.UV_THREADPOOL_SIZE ?? 4);
+  if (pool < config.hashConcurrency + 2) {
+    app.log.warn(`UV_THREADPOOL_SIZE is ${pool}; set it to at least ${config.hashConcurrency + 2} (GATEHOUSE_HASH_CONCURRENCY + 2)`);
+  }
   await app.listen({ port: config.port, host: config.host });
   printBanner(config);
   return config.issuer;

@@ -20,7 +20,11 @@ describe('GET /openapi.json', () => {
       flows: {
         password: {
           tokenUrl: 'token',
-          scopes: { me: 'Read information about the current user.', items: 'Read items.' },
+          scopes: {
+            me: 'Read information about the current user.',
+            items: 'Read items.',
+            admin: 'Administer users: create, disable, set scopes, reset passwords.',
+          },
         },
       },
     });

@@ -10,6 +10,7 @@ import { ResourceAuthenticator } from './resource-authenticator.js';
 import { ScopeRegistry } from './scopes.js';
 import type { SessionLifetime } from './session-lifetime.js';
 import { UserService } from './user-service.js';
+import { WorkLimiter } from './work-limiter.js';
 
 /** Every domain service, wired once from the configuration and the store. */
 export interface AuthServices {
@@ -30,8 +31,12 @@ export interface AuthServices {
 /** Builds the services: loads (or generates) the signing keys, imports them once. */
 export async function createAuthServices(config: Config, store: Store, clock: Clock): Promise<AuthServices> {
   const scopes = new ScopeRegistry();
-  const hasher = new PasswordHasher(config.argon2);
-  const keys = await KeyRing.load(store, { signingAlg: config.signingAlg, hs256Secret: config.hs256Secret }, clock);
+  const hasher = new PasswordHasher(config.argon2, { limiter: new WorkLimiter(config.hashConcurrency, config.hashQueue) });
+  const keys = await KeyRing.load(
+    store,
+    { signingAlg: config.signingAlg, hs256Secret: config.hs256Secret, accessTokenTtl: config.accessTokenTtl },
+    clock,
+  );
   const signer = new AccessTokenSigner(keys, { issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl }, clock);
   const verifier = new AccessTokenVerifier({
     key: keys.resolve,

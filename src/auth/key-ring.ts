@@ -10,10 +10,10 @@ import {
 import { createHash } from 'node:crypto';
 import type { SigningAlgorithm } from '../config.js';
 import { InvalidToken } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { SigningKeyRecord, Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 
-/** A key ready to sign: imported once, never re-parsed per token. */
+/** A key ready to sign or verify: imported once, never re-parsed per token. */
 export interface SigningKey {
   readonly kid: string;
   readonly alg: string;
@@ -24,93 +24,165 @@ export interface KeyRingOptions {
   readonly signingAlg: SigningAlgorithm;
   /** When set, HS256 with this secret replaces the stored asymmetric keys. */
   readonly hs256Secret: string | undefined;
+  /** Access token lifetime in seconds: how long a retired key must keep verifying. */
+  readonly accessTokenTtl: number;
 }
+
+/** How often every instance re-reads the keys, so a rotation reaches all of them. */
+export const KEY_RELOAD_INTERVAL_MS = 30_000;
+// An unknown kid may be a key another instance just made: re-read, but at most this often.
+const MISS_RELOAD_MIN_INTERVAL_MS = 5_000;
+// Leeway the verifier allows past `exp`.
+const CLOCK_TOLERANCE_MS = 30_000;
 
 // Header parameters that carry or point to a key. A verifier that honoured them would let the
 // token choose its own key, so their presence alone rejects the token (RFC 8725 §3.10).
 const KEY_CARRYING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
+interface KeyState {
+  readonly current: SigningKey;
+  readonly verification: ReadonlyMap<string, SigningKey>;
+  readonly jwks: { keys: JWK[] };
+}
+
 /**
- * The signing keys: the current one for new tokens and every published one for verification.
- * Asymmetric keys are generated on first start and kept in the store, so every instance shares them.
+ * The signing keys: the current one for new tokens and every still-trusted one for verification.
+ * Asymmetric keys are generated on first start and kept in the store, so every instance shares
+ * them; a rotated-out key keeps verifying (and stays in the JWKS) until every token it signed
+ * has expired, then leaves.
  */
 export class KeyRing {
-  readonly #current: SigningKey;
-  readonly #verificationKeys: ReadonlyMap<string, SigningKey>;
-  readonly #jwks: { keys: JWK[] };
+  readonly #store: Store;
+  readonly #options: KeyRingOptions;
+  readonly #clock: Clock;
+  #state!: KeyState;
+  #loadedAt = 0;
+  #reloading: Promise<void> | undefined;
 
-  private constructor(current: SigningKey, verificationKeys: SigningKey[], publicJwks: JWK[]) {
-    this.#current = current;
-    this.#verificationKeys = new Map(verificationKeys.map((k) => [k.kid, k]));
-    this.#jwks = { keys: publicJwks };
+  private constructor(store: Store, options: KeyRingOptions, clock: Clock) {
+    this.#store = store;
+    this.#options = options;
+    this.#clock = clock;
   }
 
-  /** Loads the keys from the store, generating and storing the first key of `signingAlg` if none exists. */
+  /** Loads the keys, generating and storing a first key of `signingAlg` if there is none. */
   static async load(store: Store, options: KeyRingOptions, clock: Clock): Promise<KeyRing> {
-    if (options.hs256Secret !== undefined) return KeyRing.#symmetric(options.hs256Secret);
-    let records = await store.listSigningKeys();
-    if (!records.some((r) => r.alg === options.signingAlg)) {
-      await store.insertSigningKey(await generateKeyRecord(options.signingAlg, clock.now()));
-      // Re-read: another instance may have generated one at the same time; all pick the newest.
-      records = await store.listSigningKeys();
-    }
-    const keys: SigningKey[] = [];
-    const publicJwks: JWK[] = [];
-    for (const record of records) {
-      const privateJwk = JSON.parse(record.privateJwk) as JWK;
-      keys.push({ kid: record.kid, alg: record.alg, key: (await importJWK(privateJwk, record.alg)) as CryptoKey });
-      const publicJwk = JSON.parse(record.publicJwk) as JWK;
-      publicJwks.push(publicJwk);
-    }
-    const current = keys.filter((k) => k.alg === options.signingAlg).at(-1);
-    if (!current) throw new Error(`no ${options.signingAlg} signing key could be loaded`);
-    // Verification needs the public half only; import it so a signing key is never used to verify.
-    const verificationKeys = await Promise.all(
-      records.map(async (r, i) => ({ kid: r.kid, alg: r.alg, key: (await importJWK(publicJwks[i]!, r.alg)) as CryptoKey })),
-    );
-    return new KeyRing(current, verificationKeys, publicJwks);
+    const ring = new KeyRing(store, options, clock);
+    if (options.hs256Secret !== undefined) ring.#state = await symmetricState(options.hs256Secret);
+    else await ring.reload();
+    return ring;
   }
 
-  static async #symmetric(secret: string): Promise<KeyRing> {
-    const raw = new TextEncoder().encode(secret);
-    const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    // The kid names the secret without revealing it: a truncated hash of a domain-separated digest.
-    const kid = createHash('sha256').update('gatehouse-hs256-kid:').update(raw).digest('base64url').slice(0, 16);
-    const signingKey: SigningKey = { kid, alg: 'HS256', key };
-    return new KeyRing(signingKey, [signingKey], []);
+  /**
+   * Makes a new key of `alg` current and retires the others (`gatehouse keys rotate`). Running
+   * instances pick it up within KEY_RELOAD_INTERVAL_MS, or at once on seeing its kid.
+   */
+  static async rotate(store: Store, alg: SigningAlgorithm, clock: Clock): Promise<string> {
+    const record = await generateKeyRecord(alg, clock.now());
+    await store.insertSigningKey(record);
+    return record.kid;
+  }
+
+  /** Re-reads the keys from the store. Symmetric rings never change. */
+  async reload(): Promise<void> {
+    if (this.#options.hs256Secret !== undefined) return;
+    const now = this.#clock.now();
+    let records = await this.#store.listSigningKeys();
+    if (!records.some((r) => r.alg === this.#options.signingAlg && r.retiredAt === null)) {
+      await KeyRing.rotate(this.#store, this.#options.signingAlg, this.#clock);
+      // Re-read: another instance may have made one at the same time; all then pick the newest.
+      records = await this.#store.listSigningKeys();
+    }
+    const trusted = records.filter((r) => this.#stillVerifies(r, now));
+    const current = trusted.filter((r) => r.alg === this.#options.signingAlg && r.retiredAt === null).at(-1);
+    if (!current) throw new Error(`no ${this.#options.signingAlg} signing key could be loaded`);
+    const publicJwks = trusted.map((r) => JSON.parse(r.publicJwk) as JWK);
+    const verification = await Promise.all(
+      trusted.map(async (r, i) => ({ kid: r.kid, alg: r.alg, key: (await importJWK(publicJwks[i]!, r.alg)) as CryptoKey })),
+    );
+    const signing = (await importJWK(JSON.parse(current.privateJwk) as JWK, current.alg)) as CryptoKey;
+    this.#state = {
+      current: { kid: current.kid, alg: current.alg, key: signing },
+      verification: new Map(verification.map((k) => [k.kid, k])),
+      jwks: { keys: publicJwks },
+    };
+    this.#loadedAt = now;
+  }
+
+  /** Reloads every KEY_RELOAD_INTERVAL_MS until the returned function is called. */
+  startAutoReload(onError: (err: unknown) => void): () => void {
+    const timer = setInterval(() => this.reload().catch(onError), KEY_RELOAD_INTERVAL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** The key new tokens are signed with. */
   get current(): SigningKey {
-    return this.#current;
+    return this.#state.current;
   }
 
-  /** Algorithms of the keys that may verify a token: the only ones a verifier accepts. */
+  /** Algorithms a verifier may accept: those of the configured kind of key. */
   get algorithms(): string[] {
-    return [...new Set([...this.#verificationKeys.values()].map((k) => k.alg))];
+    return this.#options.hs256Secret !== undefined ? ['HS256'] : [this.#options.signingAlg];
   }
 
   /** The public keys, as served at /.well-known/jwks.json (RFC 7517). Symmetric keys never appear. */
   get jwks(): { keys: JWK[] } {
-    return this.#jwks;
+    return this.#state.jwks;
   }
 
   /**
    * jose's key lookup: the key whose `kid` the header names, for the algorithm it was made for.
    * Unknown kid, a mismatched alg or a header carrying its own key make the token invalid.
    */
-  readonly resolve = (header: JWSHeaderParameters): CryptoKey => {
+  readonly resolve = (header: JWSHeaderParameters): CryptoKey | Promise<CryptoKey> => {
     for (const name of KEY_CARRYING_HEADERS) {
       if (name in header) throw InvalidToken.invalid(`token header carries "${name}"`);
     }
-    const found = header.kid === undefined ? undefined : this.#verificationKeys.get(header.kid);
-    if (!found) throw InvalidToken.invalid('unknown kid');
-    if (found.alg !== header.alg) throw InvalidToken.invalid('alg does not match the key');
-    return found.key;
+    if (typeof header.kid !== 'string') throw InvalidToken.invalid('no kid');
+    const found = this.#state.verification.get(header.kid);
+    if (found) return checkedKey(found, header);
+    return this.#reloadOnMiss().then(() => {
+      const reloaded = this.#state.verification.get(header.kid!);
+      if (!reloaded) throw InvalidToken.invalid('unknown kid');
+      return checkedKey(reloaded, header);
+    });
   };
+
+  #stillVerifies(record: SigningKeyRecord, now: number): boolean {
+    if (record.retiredAt === null) return true;
+    // Tokens signed up to one reload interval after retirement (by instances that had not yet
+    // reloaded) live one access token lifetime, plus the verifier's leeway.
+    const trustedUntil = record.retiredAt + KEY_RELOAD_INTERVAL_MS + this.#options.accessTokenTtl * 1000 + CLOCK_TOLERANCE_MS;
+    return now < trustedUntil;
+  }
+
+  async #reloadOnMiss(): Promise<void> {
+    if (this.#options.hs256Secret !== undefined) return;
+    if (this.#clock.now() - this.#loadedAt < MISS_RELOAD_MIN_INTERVAL_MS) {
+      await this.#reloading;
+      return;
+    }
+    this.#reloading ??= this.reload().finally(() => (this.#reloading = undefined));
+    await this.#reloading;
+  }
 }
 
-async function generateKeyRecord(alg: SigningAlgorithm, now: number) {
+function checkedKey(found: SigningKey, header: JWSHeaderParameters): CryptoKey {
+  if (found.alg !== header.alg) throw InvalidToken.invalid('alg does not match the key');
+  return found.key;
+}
+
+async function symmetricState(secret: string): Promise<KeyState> {
+  const raw = new TextEncoder().encode(secret);
+  const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  // The kid names the secret without revealing it: a truncated hash of a domain-separated digest.
+  const kid = createHash('sha256').update('gatehouse-hs256-kid:').update(raw).digest('base64url').slice(0, 16);
+  const signingKey: SigningKey = { kid, alg: 'HS256', key };
+  return { current: signingKey, verification: new Map([[kid, signingKey]]), jwks: { keys: [] } };
+}
+
+async function generateKeyRecord(alg: SigningAlgorithm, now: number): Promise<SigningKeyRecord> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);

@@ -1,6 +1,7 @@
 import { hash, parseOptions, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { normalizePassword } from './password-policy.js';
+import type { WorkLimiter } from './work-limiter.js';
 
 /** argon2id cost parameters (RFC 9106 names: m in KiB, t passes, p lanes). */
 export interface Argon2Params {
@@ -63,20 +64,29 @@ export function argon2idFormat(params: Argon2Params): HashFormat {
 export class PasswordHasher {
   readonly #params: Argon2Params;
   readonly #formats: readonly HashFormat[];
+  readonly #limiter: WorkLimiter | undefined;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(params: Argon2Params, extraFormats: readonly HashFormat[] = []) {
+  /** `limiter`, when given, bounds how many hash operations run and wait at once. */
+  constructor(params: Argon2Params, options: { extraFormats?: readonly HashFormat[]; limiter?: WorkLimiter } = {}) {
     this.#params = params;
-    this.#formats = [argon2idFormat(params), ...extraFormats];
+    this.#formats = [argon2idFormat(params), ...(options.extraFormats ?? [])];
+    this.#limiter = options.limiter;
   }
 
   /** A new argon2id PHC string for `password`. */
   async hash(password: string): Promise<string> {
-    return hash(normalizePassword(password), {
-      memoryCost: this.#params.memoryCost,
-      timeCost: this.#params.timeCost,
-      parallelism: this.#params.parallelism,
-    });
+    return this.#limited(() =>
+      hash(normalizePassword(password), {
+        memoryCost: this.#params.memoryCost,
+        timeCost: this.#params.timeCost,
+        parallelism: this.#params.parallelism,
+      }),
+    );
+  }
+
+  #limited<T>(job: () => Promise<T>): Promise<T> {
+    return this.#limiter ? this.#limiter.run(job) : job();
   }
 
   /** Checks `password` against `storedHash`; on success, offers a stronger hash if policy rose. */
@@ -86,7 +96,7 @@ export class PasswordHasher {
       await this.verifyDummy(password);
       return { ok: false, upgradedHash: undefined };
     }
-    const ok = await format.verify(storedHash, normalizePassword(password));
+    const ok = await this.#limited(() => format.verify(storedHash, normalizePassword(password)));
     const upgradedHash = ok && format.isOutdated(storedHash) ? await this.hash(password) : undefined;
     return { ok, upgradedHash };
   }
@@ -96,8 +106,13 @@ export class PasswordHasher {
    * response time does not reveal whether an account exists.
    */
   async verifyDummy(password: string): Promise<false> {
-    this.#dummyHash ??= this.hash(randomBytes(24).toString('base64url'));
-    await verify(await this.#dummyHash, normalizePassword(password)).catch(() => false);
+    this.#dummyHash ??= hash(randomBytes(24).toString('base64url'), {
+      memoryCost: this.#params.memoryCost,
+      timeCost: this.#params.timeCost,
+      parallelism: this.#params.parallelism,
+    });
+    const dummy = await this.#dummyHash;
+    await this.#limited(() => verify(dummy, normalizePassword(password)).catch(() => false));
     return false;
   }
 

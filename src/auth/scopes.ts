@@ -11,6 +11,7 @@ export interface ScopeDefinition {
 export const DEFAULT_SCOPES: readonly ScopeDefinition[] = [
   { name: 'me', description: 'Read information about the current user.', privileged: false },
   { name: 'items', description: 'Read items.', privileged: false },
+  { name: 'admin', description: 'Administer users: create, disable, set scopes, reset passwords.', privileged: true },
 ];
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -39,6 +40,8 @@ export class ScopeRegistry {
    */
   parse(scopeParam: string): string[] {
     const names = [...new Set(scopeParam.split(' ').filter((s) => s !== ''))];
+    // Only spaces: not empty (which means omitted), so a malformed scope (RFC 6749 §3.3).
+    if (names.length === 0) throw new InvalidScope('The requested scope is invalid');
     for (const name of names) {
       if (!SCOPE_TOKEN.test(name) || !this.#byName.has(name)) {
         // Echo the name only when it is a well-formed, short scope-token, so the description

@@ -1,4 +1,4 @@
-import { PolicyViolation } from '../errors.js';
+import { IncorrectPassword, PolicyViolation, UserNotFound } from '../errors.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -92,5 +92,22 @@ export class UserService {
     if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now))) return false;
     await this.#store.revokeUserSessions(user.id, now, keepSessionId);
     return true;
+  }
+
+  /** The user named `username`; throws UserNotFound (404) when there is none. */
+  async get(username: string): Promise<UserRecord> {
+    const user = await this.#store.findUserByUsername(username);
+    if (!user) throw new UserNotFound();
+    return user;
+  }
+
+  /**
+   * A user's own password change: proves the current password (IncorrectPassword otherwise), then
+   * sets the new one under the policy and ends every session but `keepSessionId`, the caller's own.
+   */
+  async changePassword(user: UserRecord, currentPassword: string, newPassword: string, keepSessionId: string): Promise<void> {
+    const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
+    if (!ok) throw new IncorrectPassword();
+    if (!(await this.setPassword(user.username, newPassword, keepSessionId))) throw new UserNotFound();
   }
 }

@@ -29,11 +29,10 @@ export function readClientCredentials(
 
 function readBasic(authorization: string | undefined): PresentedClient | undefined {
   if (authorization === undefined) return undefined;
-  const space = authorization.indexOf(' ');
-  const scheme = space === -1 ? authorization : authorization.slice(0, space);
-  if (scheme.toLowerCase() !== 'basic') return undefined;
-  const encoded = authorization.slice(space + 1).trim();
-  if (space === -1 || !BASE64.test(encoded) || encoded.length % 4 !== 0) {
+  const match = /^([^ \t]*)(?:[ \t]+(.*))?$/s.exec(authorization.trim());
+  if (!match || match[1]!.toLowerCase() !== 'basic') return undefined;
+  const encoded = (match[2] ?? '').trim();
+  if (encoded === '' || !BASE64.test(encoded) || encoded.length % 4 !== 0) {
     throw new InvalidClient('malformed Basic credentials');
   }
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');

@@ -37,20 +37,19 @@ export async function registerDocs(app: FastifyInstance, scopes: ScopeRegistry, 
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: false },
-    uiHooks: {
-      // Swagger UI resolves the relative tokenUrl against the page's URL (a `servers` entry does
-      // not change that unless absolute), so from /docs/ it would log in at /docs/token. Send
-      // /docs/ (where /docs/static/index.html also leads) to /docs, as FastAPI does. The Location
-      // is relative, so it names no host and no mount point.
-      onRequest: async (request, reply) => {
-        const queryAt = request.url.indexOf('?');
-        const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
-        if (path === `${DOCS_PREFIX}/`) {
-          const query = queryAt === -1 ? '' : request.url.slice(queryAt);
-          return reply.redirect(`../${DOCS_PREFIX.slice(1)}${query}`);
-        }
-      },
-    },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Swagger UI resolves the relative tokenUrl against the page's URL (a `servers` entry does not
+  // change that unless absolute), so from /docs/ it would log in at /docs/token. Send the other
+  // entrances to the UI (/docs/, and /docs/static/ which serves the bare index) to /docs, as
+  // FastAPI does. The Location is relative, so it names no host and no mount point.
+  const entrances = new Map([
+    [`${DOCS_PREFIX}/`, `../${DOCS_PREFIX.slice(1)}`],
+    [`${DOCS_PREFIX}/static/`, `../../${DOCS_PREFIX.slice(1)}`],
+  ]);
+  app.addHook('onRequest', async (request, reply) => {
+    const queryAt = request.url.indexOf('?');
+    const target = entrances.get(queryAt === -1 ? request.url : request.url.slice(0, queryAt));
+    if (target !== undefined) return reply.redirect(target + (queryAt === -1 ? '' : request.url.slice(queryAt)));
+  });
 }

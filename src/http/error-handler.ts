@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
+import { OAUTH_PATHS } from './oauth-endpoint.js';
 import {
   GatehouseError,
   InsufficientScope,
@@ -11,6 +13,7 @@ import {
   NotFound,
   OAuthError,
   PayloadTooLarge,
+  ServerBusy,
 } from '../errors.js';
 
 /** Marks a route whose errors use the OAuth body `{error, error_description, detail}`. */
@@ -33,7 +36,11 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   if (known.logDetail !== undefined) request.log.debug({ code: known.code, reason: known.logDetail }, 'request refused');
   reply.code(known.status);
+  // Errors are never cached, including those raised outside the usual request lifecycle.
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
   if (known instanceof MethodNotAllowed) reply.header('allow', known.allow.join(', '));
+  if (known instanceof ServerBusy) reply.header('retry-after', String(known.retryAfter));
   if (known instanceof InvalidClient) reply.header('www-authenticate', `Basic realm="${OAUTH_CHALLENGE_REALM}"`);
   if (known instanceof NotAuthenticated) reply.header('www-authenticate', 'Bearer');
   if (known instanceof InvalidToken) {
@@ -43,19 +50,55 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     reply.header('www-authenticate', `Bearer error="insufficient_scope", scope="${known.required.join(' ')}"`);
   }
   if (known instanceof OAuthError || isOAuthRoute(request)) {
-    const error = known instanceof OAuthError ? known.code : 'invalid_request';
+    // A bearer error on an OAuth endpoint (an admin token at /introspect) keeps its RFC 6750 code.
+    const coded = known instanceof OAuthError || known instanceof InvalidToken || known instanceof InsufficientScope;
+    const error = coded ? known.code : 'invalid_request';
     return reply.send({ error, error_description: known.message, detail: known.message });
   }
   return reply.send({ detail: known.message });
 }
 
-/** Fastify's catch-all: unknown paths are 404, known paths with another method 405 with Allow. */
-export function notFoundError(allowedMethods: readonly string[]): GatehouseError {
+/**
+ * The error for a request no route matched: 405 with Allow when the path exists under other
+ * methods, else 404. Decided in onRequest, before any body is read.
+ */
+export function unroutedError(allowedMethods: readonly string[]): GatehouseError {
   return allowedMethods.length > 0 ? new MethodNotAllowed(allowedMethods) : new NotFound();
 }
 
+const MALFORMED = 'Malformed HTTP request';
+const MALFORMED_BODY = JSON.stringify({ error: 'invalid_request', error_description: MALFORMED, detail: MALFORMED });
+
+/**
+ * Answers requests Node's HTTP parser rejects (bad framing, conflicting lengths) on the raw
+ * socket. The body fits both error families, since the path may be unknown, and is never cached.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(MALFORMED_BODY)}`,
+      'Cache-Control: no-store',
+      'Pragma: no-cache',
+      'Connection: close',
+      '',
+      MALFORMED_BODY,
+    ].join('\r\n'),
+  );
+}
+
 function isOAuthRoute(request: FastifyRequest): boolean {
-  return (request.routeOptions.config as RouteFamilyConfig | undefined)?.oauth === true;
+  if ((request.routeOptions?.config as RouteFamilyConfig | undefined)?.oauth === true) return true;
+  return OAUTH_PATHS.has(pathOf(request.url));
+}
+
+/** The path of a request URL, without its query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 class ClientError extends GatehouseError {
@@ -74,11 +117,17 @@ function toCatalogError(error: unknown, request: FastifyRequest): GatehouseError
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLarge(request.routeOptions.bodyLimit ?? 0);
+      return new PayloadTooLarge(request.routeOptions?.bodyLimit ?? 0);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return isOAuthRoute(request)
         ? new InvalidRequest('Content-Type must be application/x-www-form-urlencoded')
         : new ClientError(415, 'Unsupported Media Type');
+    case 'FST_ERR_VALIDATION':
+      // FastAPI answers schema failures 422 with the validator's message; ajv's text names only
+      // schema properties and rules, never the value sent.
+      return isOAuthRoute(request)
+        ? new InvalidRequest('The request is malformed')
+        : new ClientError(422, fastifyError.message ?? 'Unprocessable Entity');
     default:
       return isOAuthRoute(request) ? new InvalidRequest('The request is malformed') : new ClientError(status, STATUS_CODES[status] ?? 'Bad Request');
   }

@@ -64,3 +64,70 @@ export const protectedRouteErrors = {
   401: { ...DetailError, description: 'Missing, invalid or expired token' },
   403: { ...DetailError, description: 'Token lacks a required scope' },
 } as const;
+
+/** A user as the admin API shows it: the public fields and scopes, never the password hash. */
+export const AdminUser = Type.Object({
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  full_name: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean(),
+  scopes: Type.Array(Type.String()),
+});
+
+// Passwords are bounded only to keep hashing cheap; the password policy gives the precise rule.
+const PasswordField = Type.String({ format: 'password', maxLength: 1024 });
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Type.String(),
+    password: PasswordField,
+    email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    full_name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    scopes: Type.Optional(Type.Array(Type.String(), { description: 'Scopes the user may be granted; each must exist' })),
+    disabled: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const UsernameParams = Type.Object({ username: Type.String() });
+
+export const SetScopesBody = Type.Object({ scopes: Type.Array(Type.String()) }, { additionalProperties: false });
+
+export const ResetPasswordBody = Type.Object({ password: PasswordField }, { additionalProperties: false });
+
+export const ChangePasswordBody = Type.Object(
+  { current_password: PasswordField, new_password: PasswordField },
+  { additionalProperties: false },
+);
+
+/** The errors of routes taking a JSON body, beyond those of every protected route. */
+export const jsonBodyErrors = {
+  422: { ...DetailError, description: 'The body is invalid or breaks the password or user policy' },
+} as const;
+
+/** The form of /revoke and /introspect (RFC 7009 §2.1, RFC 7662 §2.1). */
+export const TokenForm = Type.Object({
+  token: Type.String(),
+  token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')])),
+  client_id: Type.Optional(Type.String()),
+  client_secret: Type.Optional(Type.String({ format: 'password' })),
+});
+
+/** RFC 7662 §2.2; an inactive token is exactly `{"active": false}`. */
+export const IntrospectionBody = Type.Object(
+  {
+    active: Type.Boolean(),
+    scope: Type.Optional(Type.String()),
+    client_id: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    token_type: Type.Optional(Type.String()),
+    exp: Type.Optional(Type.Integer()),
+    iat: Type.Optional(Type.Integer()),
+    sub: Type.Optional(Type.String()),
+    aud: Type.Optional(Type.String()),
+    iss: Type.Optional(Type.String()),
+    jti: Type.Optional(Type.String()),
+    sid: Type.Optional(Type.String()),
+  },
+  { description: 'Whether the token is usable now, and what it grants' },
+);

@@ -1,45 +1,35 @@
-import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type { AuthServices } from '../../auth/auth-services.js';
 import { assertGrantAllowed } from '../../auth/clients.js';
 import { passwordGrant } from '../../auth/password-grant.js';
 import { refreshGrant } from '../../auth/refresh-grant.js';
-import { InvalidRequest, MethodNotAllowed, UnsupportedGrantType } from '../../errors.js';
+import { UnsupportedGrantType } from '../../errors.js';
 import { readClientCredentials } from '../client-credentials.js';
-import type { RouteFamilyConfig } from '../error-handler.js';
+import { assertNoCredentialsInQuery, readForm, requireParam } from '../oauth-form.js';
+import { acceptFormsOnly, OAUTH_BODY_LIMIT, oauthRoute } from '../oauth-endpoint.js';
 import { OAuthErrorBody, TokenRequestForm, TokenResponseBody } from '../schemas.js';
-import { assertNoCredentialsInQuery, readTokenForm, requireParam } from '../token-form.js';
 
-/** DESIGN.md §1: a token request body larger than this is refused with 413. */
-export const TOKEN_BODY_LIMIT = 16 * 1024;
-
-const oauthRoute: RouteFamilyConfig = { oauth: true };
+const TOKEN_FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret'] as const;
 
 /**
  * POST /token: the password grant (RFC 6749 §4.3) and the refresh grant (§6). Other methods
  * answer 405 with `Allow: POST`.
  */
 export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Promise<void> {
-  // Only form bodies reach this route: every other media type is invalid_request, not 415.
-  app.removeAllContentTypeParsers();
-  await app.register(formbody, { bodyLimit: TOKEN_BODY_LIMIT });
-  app.addContentTypeParser('*', (_request, _payload, done) => {
-    done(new InvalidRequest('Content-Type must be application/x-www-form-urlencoded'), undefined);
-  });
-
+  await acceptFormsOnly(app);
   app.post(
     '/token',
     {
-      bodyLimit: TOKEN_BODY_LIMIT,
+      bodyLimit: OAUTH_BODY_LIMIT,
       config: oauthRoute,
       // The form rules of RFC 6749 §3.1 (empty means omitted, repeats refused) are checked by
-      // readTokenForm with precise errors; the schema documents the form and the response.
+      // readForm with precise errors; the schema documents the form and the response.
       validatorCompiler: () => () => true,
       schema: {
-        summary: 'Log in (OAuth2 password grant)',
+        summary: 'Log in (OAuth2 password grant) or refresh',
         description:
-          'Exchange a username and password for a bearer access token (RFC 6749 §4.3). ' +
-          'Send the fields as application/x-www-form-urlencoded.',
+          'Exchange a username and password (RFC 6749 §4.3), or a refresh token (§6), for a bearer access token ' +
+          'and a new single-use refresh token. Send the fields as application/x-www-form-urlencoded.',
         tags: ['auth'],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestForm,
@@ -52,8 +42,7 @@ export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Prom
     },
     async (request) => {
       assertNoCredentialsInQuery(request.query);
-      if (request.body === undefined) throw new InvalidRequest('The request must have a form body');
-      const form = readTokenForm(request.body);
+      const form = readForm(request.body, TOKEN_FIELDS);
       const grantType = form.grant_type ?? 'password';
       if (grantType !== 'password' && grantType !== 'refresh_token') throw new UnsupportedGrantType(`grant_type ${grantType}`);
       const client = await deps.clients.authenticate(readClientCredentials(request.headers.authorization, form));
@@ -69,15 +58,4 @@ export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Prom
       });
     },
   );
-
-  // RFC 6749 §3.2: the token endpoint takes POST only; say so with 405 and Allow, in the OAuth body.
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/token',
-    config: oauthRoute,
-    schema: { hide: true },
-    handler: async () => {
-      throw new MethodNotAllowed(['POST']);
-    },
-  });
 }

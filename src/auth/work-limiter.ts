@@ -1,0 +1,43 @@
+import { ServerBusy } from '../errors.js';
+
+/**
+ * Bounds expensive work (password hashing): at most `concurrency` jobs run at once and at most
+ * `queueLimit` wait; beyond that a job is refused at once with ServerBusy, so a flood of logins
+ * costs the attacker, not the queue, and everything else stays responsive.
+ */
+export class WorkLimiter {
+  readonly #concurrency: number;
+  readonly #queueLimit: number;
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
+
+  constructor(concurrency: number, queueLimit: number) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError('concurrency must be a positive integer');
+    if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new TypeError('queueLimit must be a non-negative integer');
+    this.#concurrency = concurrency;
+    this.#queueLimit = queueLimit;
+  }
+
+  /** Runs `job` when a slot is free; throws ServerBusy when the queue is full. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#concurrency) {
+      if (this.#waiting.length >= this.#queueLimit) throw new ServerBusy('password hashing is saturated');
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running += 1;
+    }
+    try {
+      return await job();
+    } finally {
+      // Hand the slot straight to the next waiter, so the running count never dips and refills.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
+    }
+  }
+
+  /** Jobs running and waiting now. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.length };
+  }
+}

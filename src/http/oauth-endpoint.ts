@@ -1,0 +1,35 @@
+import formbody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequest } from '../errors.js';
+import type { RouteFamilyConfig } from './error-handler.js';
+
+/** DESIGN.md §1: an OAuth endpoint's body larger than this is refused with 413. */
+export const OAUTH_BODY_LIMIT = 16 * 1024;
+
+/** Route config for endpoints whose errors use the OAuth body `{error, error_description, detail}`. */
+export const oauthRoute: RouteFamilyConfig = { oauth: true };
+
+/** The OAuth endpoints' paths: errors raised before routing (405, bad URL) still get the OAuth body. */
+export const OAUTH_PATHS: ReadonlySet<string> = new Set(['/token', '/revoke', '/introspect']);
+
+/**
+ * Prepares an encapsulated scope for OAuth endpoints (token, revocation, introspection): only
+ * form bodies are parsed, and any other media type is invalid_request rather than 415.
+ */
+export async function acceptFormsOnly(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  // Form bodies are UTF-8 (RFC 6749 Appendix B); a body in another charset or compressed would be
+  // misread, so it is refused rather than guessed at.
+  app.addHook('onRequest', async (request) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new InvalidRequest('Content-Encoding is not supported');
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw new InvalidRequest('The form must be UTF-8');
+  });
+  await app.register(formbody, { bodyLimit: OAUTH_BODY_LIMIT });
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(new InvalidRequest('Content-Type must be application/x-www-form-urlencoded'), undefined);
+  });
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { WorkLimiter } from '../src/auth/work-limiter.js';
+import { ServerBusy } from '../src/errors.js';
+import { createTestApp, postToken } from './helpers/test-app.js';
+
+describe('password hashing is bounded', () => {
+  test('beyond the queue, /token answers 503 with Retry-After at once, and the server recovers', async () => {
+    const t = await createTestApp({ env: { GATEHOUSE_HASH_CONCURRENCY: '1', GATEHOUSE_HASH_QUEUE: '2' } });
+    try {
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => postToken(t.app, { username: `flood${i}`, password: 'x' })));
+      const busy = answers.filter((r) => r.statusCode === 503);
+      assert.equal(busy.length, 9, answers.map((r) => r.statusCode).join(','));
+      for (const r of busy) {
+        assert.equal(r.headers['retry-after'], '1');
+        assert.equal(r.headers['cache-control'], 'no-store');
+        assert.deepEqual(r.json(), {
+          error: 'temporarily_unavailable',
+          error_description: 'The server is busy; retry shortly',
+          detail: 'The server is busy; retry shortly',
+        });
+      }
+      assert.equal(answers.filter((r) => r.statusCode === 400).length, 3);
+      assert.equal((await postToken(t.app, { username: 'johndoe', password: 'secret' })).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('the limiter runs at most N jobs, queues at most M, and hands slots on in order', async () => {
+    const limiter = new WorkLimiter(2, 1);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const job = (id: number) => async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 10));
+      running -= 1;
+      order.push(id);
+      return id;
+    };
+    const results = await Promise.allSettled([1, 2, 3, 4].map((id) => limiter.run(job(id))));
+    assert.equal(peak, 2);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    assert.ok((results[3] as PromiseRejectedResult).reason instanceof ServerBusy);
+    assert.deepEqual(limiter.load, { running: 0, waiting: 0 });
+    assert.equal(order.at(-1), 3);
+  });
+});
