@@ -1,0 +1,25 @@
+import type { AuthServices } from '../auth/auth-services.js';
+
+/**
+ * Runs `action` on services built from the environment's configuration and closes the store
+ * afterwards, whether `action` succeeds or throws.
+ */
+export async function withServices<T>(
+  action: (services: AuthServices) => Promise<T>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<T> {
+  // Loaded on demand, so `--help` and usage errors answer without loading the database drivers.
+  const [{ createAuthServices }, { systemClock }, { loadConfig }, { openStore }] = await Promise.all([
+    import('../auth/auth-services.js'),
+    import('../auth/clock.js'),
+    import('../config.js'),
+    import('../store/open-store.js'),
+  ]);
+  const config = loadConfig(env);
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await action(await createAuthServices(config, store, systemClock));
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createAuthServices, type AuthServices } from '../src/auth/auth-services.js';
+import { systemClock } from '../src/auth/clock.js';
+import { buildApp } from '../src/app.js';
+import { PromptAborted } from '../src/cli/cli-errors.js';
+import { readNewPassword } from '../src/cli/read-password.js';
+import { loadConfig } from '../src/config.js';
+import { openStore } from '../src/store/open-store.js';
+import { postToken } from './helpers/test-app.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PASSWORD = 'correct horse battery';
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A DATABASE_URL in a fresh temp folder, so every test has its own database. */
+function freshDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+  dirs.push(dir);
+  return join(dir, 'gatehouse.db');
+}
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Spawns the real CLI with `stdin` piped in; also checks a piped password never comes back out. */
+function gatehouse(db: string, args: readonly string[], stdin = '', env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      // Only what the CLI needs: a developer's own GATEHOUSE_* variables must not leak in.
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db, ...env },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const secret = stdin.split(/\r?\n/)[0]!;
+      if (secret.length >= 8) assert.ok(!`${stdout}${stderr}`.includes(secret), 'the password was printed');
+      resolve({ code, stdout, stderr });
+    });
+    // The CLI may exit before reading stdin (usage errors): that EPIPE is expected.
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin);
+  });
+}
+
+function addUser(db: string, username: string, options: readonly string[] = [], password = PASSWORD): Promise<CliResult> {
+  return gatehouse(db, ['users', 'add', username, ...options], `${password}\n`);
+}
+
+async function listJson(db: string): Promise<Record<string, unknown>[]> {
+  const result = await gatehouse(db, ['users', 'list', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as Record<string, unknown>[];
+}
+
+/** Asserts the `gatehouse: <message>` single stderr line, no stdout, and the exit status. */
+function assertFails(result: CliResult, code: number, message: RegExp): void {
+  assert.equal(result.code, code, result.stderr);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /^gatehouse: [^\n]+\n$/);
+  assert.match(result.stderr, message);
+  assert.doesNotMatch(result.stderr, /\bat .+:\d+:\d+/, 'no stack trace');
+}
+
+/** Opens the CLI's database in-process, as the server would. */
+async function withDb<T>(db: string, action: (services: AuthServices) => Promise<T>): Promise<T> {
+  const config = loadConfig({ DATABASE_URL: db });
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await action(await createAuthServices(config, store, systemClock));
+  } finally {
+    await store.close();
+  }
+}
+
+describe('gatehouse users', { concurrency: true }, () => {
+  test('add creates a user that list shows as a table and as JSON, never with a hash', async () => {
+    const db = freshDb();
+    const added = await addUser(db, 'bob', ['--email', 'bob@example.com', '--full-name', 'Bob Builder', '--scopes', 'me items']);
+    assert.deepEqual(added, { code: 0, stdout: 'created user bob\n', stderr: '' });
+
+    const table = await gatehouse(db, ['users', 'list']);
+    assert.equal(table.code, 0, table.stderr);
+    const [header, row, ...rest] = table.stdout.trimEnd().split('\n');
+    assert.match(header!, /^USERNAME\s+DISABLED\s+SCOPES\s+EMAIL\s+FULL NAME$/);
+    assert.match(row!, /^bob\s+no\s+me items\s+bob@example\.com\s+Bob Builder$/);
+    assert.deepEqual(rest, []);
+
+    const json = await gatehouse(db, ['users', 'list', '--json']);
+    assert.deepEqual(JSON.parse(json.stdout), [
+      { username: 'bob', email: 'bob@example.com', full_name: 'Bob Builder', disabled: false, scopes: ['me', 'items'] },
+    ]);
+    for (const output of [table.stdout, json.stdout]) assert.doesNotMatch(output, /argon2|password/i);
+  });
+
+  test('add refuses a password shorter than 12 characters and creates nothing', async () => {
+    const db = freshDb();
+    assertFails(await addUser(db, 'bob', [], 'short'), 1, /password must be at least 12 characters/);
+    assert.deepEqual(await listJson(db), []);
+  });
+
+  test('add refuses a password equal to the username', async () => {
+    assertFails(await addUser(freshDb(), 'bobthebuilder', [], 'bobthebuilder'), 1, /must not equal the username/);
+  });
+
+  test('add refuses a username that already exists', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob')).code, 0);
+    assertFails(await addUser(db, 'bob', [], 'another long password'), 1, /"bob" already exists/);
+  });
+
+  test('add refuses an unknown scope', async () => {
+    assertFails(await addUser(freshDb(), 'bob', ['--scopes', 'me wizardry']), 1, /unknown scope: wizardry/);
+  });
+
+  test('add reads only the first stdin line as the password, without its CRLF', async () => {
+    const db = freshDb();
+    assert.equal((await gatehouse(db, ['users', 'add', 'bob'], `${PASSWORD}\r\nnot the password\n`)).code, 0);
+    const ok = await withDb(db, async ({ users, hasher }) => (await hasher.verify((await users.find('bob'))!.passwordHash, PASSWORD)).ok);
+    assert.equal(ok, true);
+  });
+
+  test('add --disabled, then enable and disable, change what list --json reports', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob', ['--disabled'])).code, 0);
+    assert.equal((await listJson(db))[0]!.disabled, true);
+    assert.deepEqual(await gatehouse(db, ['users', 'enable', 'bob']), { code: 0, stdout: 'enabled user bob\n', stderr: '' });
+    assert.equal((await listJson(db))[0]!.disabled, false);
+    assert.deepEqual(await gatehouse(db, ['users', 'disable', 'bob']), { code: 0, stdout: 'disabled user bob\n', stderr: '' });
+    assert.equal((await listJson(db))[0]!.disabled, true);
+  });
+
+  test('passwd replaces the password (the old one stops verifying) under the same policy', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob')).code, 0);
+    const changed = await gatehouse(db, ['users', 'passwd', 'bob'], 'a brand new password\n');
+    assert.deepEqual(changed, { code: 0, stdout: 'changed password of user bob\n', stderr: '' });
+    await withDb(db, async ({ users, hasher }) => {
+      const { passwordHash } = (await users.find('bob'))!;
+      assert.equal((await hasher.verify(passwordHash, 'a brand new password')).ok, true);
+      assert.equal((await hasher.verify(passwordHash, PASSWORD)).ok, false);
+    });
+    assertFails(await gatehouse(db, ['users', 'passwd', 'bob'], 'bob\n'), 1, /at least 12 characters/);
+  });
+
+  test('disable and passwd of an unknown user fail with exit 1', async () => {
+    const db = freshDb();
+    for (const command of ['disable', 'passwd']) {
+      assertFails(await gatehouse(db, ['users', command, 'nobody'], `${PASSWORD}\n`), 1, /no user named "nobody"/);
+    }
+  });
+
+  test('a user added by the CLI logs in at POST /token', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob', ['--scopes', 'me'])).code, 0);
+    await withDb(db, async (services) => {
+      const app = await buildApp(loadConfig({ DATABASE_URL: db, LOG_LEVEL: 'silent' }), services);
+      try {
+        const response = await postToken(app, { username: 'bob', password: PASSWORD });
+        assert.equal(response.statusCode, 200, response.body);
+        assert.equal((response.json() as { scope: string }).scope, 'me');
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
+
+describe('gatehouse usage', { concurrency: true }, () => {
+  test('an unknown command exits 2 with one stderr line', async () => {
+    assertFails(await gatehouse(freshDb(), ['frobnicate']), 2, /unknown command "frobnicate"/);
+    assertFails(await gatehouse(freshDb(), ['users', 'frobnicate']), 2, /unknown subcommand "frobnicate"/);
+  });
+
+  test('a missing username, an unknown option or an extra argument exits 2', async () => {
+    const db = freshDb();
+    assertFails(await gatehouse(db, ['users', 'add']), 2, /missing <username>/);
+    assertFails(await gatehouse(db, ['users', 'disable']), 2, /missing <username>/);
+    assertFails(await gatehouse(db, ['users', 'list', '--yaml']), 2, /unknown option --yaml/);
+    assertFails(await gatehouse(db, ['users', 'add', 'bob', '--email']), 2, /--email needs a value/);
+  });
+
+  test('a password given as an argument is refused and never echoed', async () => {
+    const db = freshDb();
+    for (const args of [['users', 'add', 'bob', 'hunter2hunter2'], ['users', 'passwd', 'bob', '--password=hunter2hunter2']]) {
+      const result = await gatehouse(db, args);
+      assertFails(result, 2, /.+/);
+      assert.doesNotMatch(result.stderr, /hunter2/);
+    }
+    assert.deepEqual(await listJson(db), []);
+  });
+
+  test('a bad configuration exits 1 with its message', async () => {
+    const result = await gatehouse(freshDb(), ['users', 'list'], '', { GATEHOUSE_HS256_SECRET: 'too short' });
+    assertFails(result, 1, /GATEHOUSE_HS256_SECRET must be at least 32 bytes/);
+  });
+
+  test('--help prints usage on stdout and exits 0 for the program and every command', async () => {
+    const commands = [[], ['serve'], ['users'], ['users', 'add'], ['users', 'list'], ['users', 'disable'], ['users', 'enable'], ['users', 'passwd']];
+    await Promise.all(
+      commands.map(async (command) => {
+        const result = await gatehouse(freshDb(), [...command, '--help']);
+        assert.equal(result.code, 0, `${command.join(' ')}: ${result.stderr}`);
+        assert.equal(result.stderr, '');
+        assert.match(result.stdout, new RegExp(`^Usage: gatehouse ${command.join(' ')}`));
+      }),
+    );
+  });
+});
+
+/** A stand-in terminal: a stream with raw mode, into which the test types keys. */
+function fakeTerminal(): PassThrough & { isTTY: true; isRaw: boolean; setRawMode(mode: boolean): void } {
+  return Object.assign(new PassThrough(), {
+    isTTY: true as const,
+    isRaw: false,
+    setRawMode(this: { isRaw: boolean }, mode: boolean) {
+      this.isRaw = mode;
+    },
+  });
+}
+
+describe('password prompt on a terminal', () => {
+  test('asks twice without echo, honours Backspace and skips arrow keys', async () => {
+    const terminal = fakeTerminal();
+    const prompts = new PassThrough();
+    const password = readNewPassword(terminal, prompts);
+    terminal.write(`${PASSWORD}x\x7f\x1b[D\r`);
+    terminal.write(`${PASSWORD}\r`);
+    assert.equal(await password, PASSWORD);
+    assert.equal(prompts.read()?.toString(), 'Password: \nRepeat password: \n');
+    assert.equal(terminal.isRaw, false, 'raw mode is restored');
+  });
+
+  test('refuses two different answers', async () => {
+    const terminal = fakeTerminal();
+    const password = readNewPassword(terminal, new PassThrough());
+    terminal.write(`${PASSWORD}\r${PASSWORD}!\r`);
+    await assert.rejects(password, /the passwords do not match/);
+  });
+
+  test('Ctrl-C aborts and restores the terminal', async () => {
+    const terminal = fakeTerminal();
+    const password = readNewPassword(terminal, new PassThrough());
+    terminal.write('half typed\x03');
+    await assert.rejects(password, PromptAborted);
+    assert.equal(terminal.isRaw, false);
+  });
+});
