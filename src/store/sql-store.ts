@@ -259,9 +259,14 @@ export class SqlStore implements Store {
     return (await this.#db.selectFrom('clients').selectAll().orderBy('id').execute()).map(toClient);
   }
 
-  async deleteClient(id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  async deleteClient(id: string, now: number): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      // Tokens of a client that no longer exists must not outlive it.
+      await trx.updateTable('sessions').set({ revoked_at: now }).where('client_id', '=', id).where('revoked_at', 'is', null).execute();
+      return true;
+    });
   }
 
   #sessionWithUser() {

@@ -110,8 +110,8 @@ export interface Store {
   createClient(client: ClientRecord): Promise<void>;
   findClient(id: string): Promise<ClientRecord | undefined>;
   listClients(): Promise<ClientRecord[]>;
-  /** False when no such client exists. */
-  deleteClient(id: string): Promise<boolean>;
+  /** Removes a client and ends every session issued to it; false when no such client exists. */
+  deleteClient(id: string, now: number): Promise<boolean>;
 
   /** Every signing key, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
