@@ -81,6 +81,18 @@ export class ServerBusy extends OAuthError {
   }
 }
 
+/** Too many failed attempts from this client address (RFC 6585 §4); answered 429 with Retry-After. */
+export class TooManyRequests extends OAuthError {
+  readonly code = 'slow_down';
+  readonly status = 429;
+  /** Seconds until the client may try again. */
+  readonly retryAfter: number;
+  constructor(retryAfterSeconds: number) {
+    super('Too many failed attempts; retry later', 'ip failure limit reached');
+    this.retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
 /** RFC 6749 §5.2 invalid_scope: a requested scope is unknown or malformed. */
 export class InvalidScope extends OAuthError {
   readonly code = 'invalid_scope';

@@ -14,6 +14,7 @@ import {
   OAuthError,
   PayloadTooLarge,
   ServerBusy,
+  TooManyRequests,
 } from '../errors.js';
 
 /** Marks a route whose errors use the OAuth body `{error, error_description, detail}`. */
@@ -40,7 +41,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   reply.header('cache-control', 'no-store');
   reply.header('pragma', 'no-cache');
   if (known instanceof MethodNotAllowed) reply.header('allow', known.allow.join(', '));
-  if (known instanceof ServerBusy) reply.header('retry-after', String(known.retryAfter));
+  if (known instanceof ServerBusy || known instanceof TooManyRequests) reply.header('retry-after', String(known.retryAfter));
   if (known instanceof InvalidClient) reply.header('www-authenticate', `Basic realm="${OAUTH_CHALLENGE_REALM}"`);
   if (known instanceof NotAuthenticated) reply.header('www-authenticate', 'Bearer');
   if (known instanceof InvalidToken) {
