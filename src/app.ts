@@ -4,6 +4,7 @@ import type { AuthServices } from './auth/auth-services.js';
 import type { Config } from './config.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
+import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
 import { jwksRoute } from './http/routes/jwks-route.js';
@@ -11,6 +12,7 @@ import { metadataRoute } from './http/routes/metadata-route.js';
 import { logoutRoutes, revocationRoutes } from './http/routes/revocation-routes.js';
 import { tokenRoute } from './http/routes/token-route.js';
 import { usersRoutes } from './http/routes/users-routes.js';
+import { isCorsCatchAll, registerSecurityHeaders, setFallbackSecurityHeaders } from './http/security-headers.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -38,18 +40,27 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     // Bodies are small everywhere; /token sets its own 16 KiB limit.
     bodyLimit: 16 * 1024,
     // Malformed URLs and framing get the same catalog errors and no-store headers as the rest.
-    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      setFallbackSecurityHeaders(reply);
+      return sendError(error, request, reply);
+    },
     clientErrorHandler: answerClientError,
     // A JSON body of the wrong type is refused (422), never silently converted ("me" -> ["me"]).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // X-Forwarded-For is believed only from the configured proxies; otherwise request.ip (the key
+    // of the failed-login limit) is the socket's address, which a client cannot choose.
+    trustProxy: config.trustProxy === undefined ? false : [...config.trustProxy],
   });
 
   app.decorateRequest('principal', null);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  // Before the hook below: refusals carry the security headers, and CORS preflights are answered.
+  await registerSecurityHeaders(app, config);
+  await registerFailureRateLimit(app, config);
   // Unrouted requests are refused before their body is read: a PUT to /token is 405, not a
   // content-type or size error.
   app.addHook('onRequest', async (request) => {
-    if (!request.is404) return;
+    if (!request.is404 && !isCorsCatchAll(request)) return;
     const path = pathOf(request.url);
     throw unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path })));
   });

@@ -1,4 +1,5 @@
 import envSchema from 'env-schema';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 
@@ -54,6 +55,12 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_TOKEN_CACHE_SIZE: Type.Integer({ default: 10000, minimum: 0, maximum: 1000000 }),
   /** Seed the tutorial's demo users (never in production). `npm start` turns it on. */
   GATEHOUSE_DEMO: Type.Boolean({ default: false }),
+  /** Failed logins (invalid_grant, invalid_client) one client address may make per minute before 429. */
+  GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: Type.Integer({ default: 20, minimum: 1, maximum: 1000000 }),
+  /** Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed; unset: none. */
+  GATEHOUSE_TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Comma-separated exact origins allowed to call the API from a browser (CORS); unset: CORS off. */
+  GATEHOUSE_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -87,6 +94,12 @@ export interface Config {
   readonly hashConcurrency: number;
   readonly hashQueue: number;
   readonly demo: boolean;
+  /** Failed logins per client address per minute before /token, /revoke and /introspect answer 429. */
+  readonly loginFailuresPerMinute: number;
+  /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`); undefined: none. */
+  readonly trustProxy: readonly string[] | undefined;
+  /** Origins allowed by CORS; empty: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Thrown when the environment cannot make a working configuration; the message says which variable. */
@@ -161,6 +174,9 @@ function buildConfig(raw: Env): Config {
     hashConcurrency: raw.GATEHOUSE_HASH_CONCURRENCY ?? availableParallelism(),
     hashQueue: raw.GATEHOUSE_HASH_QUEUE,
     demo: raw.GATEHOUSE_DEMO,
+    loginFailuresPerMinute: raw.GATEHOUSE_LOGIN_FAILURES_PER_MINUTE,
+    trustProxy: parseTrustProxy(raw.GATEHOUSE_TRUST_PROXY),
+    corsOrigins: parseCorsOrigins(raw.GATEHOUSE_CORS_ORIGINS),
   });
 }
 
@@ -170,4 +186,45 @@ function parsePasswordGrant(value: string): PasswordGrantPolicy {
   const ids = trimmed.split(',').map((id) => id.trim()).filter((id) => id !== '');
   if (ids.length === 0) throw new ConfigError('GATEHOUSE_PASSWORD_GRANT must be all, off, or a list of client ids');
   return Object.freeze(ids);
+}
+
+function commaList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/** proxy-addr's names for address ranges, accepted as Fastify's `trustProxy` accepts them. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const entries = commaList(value);
+  if (entries.length === 0) throw new ConfigError('GATEHOUSE_TRUST_PROXY must list proxy addresses or CIDRs');
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !validPrefix || rest.length > 0) {
+      throw new ConfigError(`GATEHOUSE_TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR`);
+    }
+  }
+  return Object.freeze(entries);
+}
+
+function parseCorsOrigins(value: string | undefined): readonly string[] {
+  const origins = commaList(value);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // Exact origins only (scheme://host[:port]): no wildcard, no path, as browsers send them.
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(`GATEHOUSE_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+    }
+  }
+  return Object.freeze(origins);
 }

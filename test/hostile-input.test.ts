@@ -48,7 +48,7 @@ describe('hostile input', () => {
           assert.doesNotMatch(response.body, /at .*\.ts:\d+/);
         }
       }),
-      { numRuns: 250 },
+      { numRuns: 2000 },
     );
     assert.deepEqual(await t.services.store.findUserByUsername('johndoe'), before);
   });
@@ -64,7 +64,7 @@ describe('hostile input', () => {
           if (response.statusCode === 401) assert.match(String(response.headers['www-authenticate']), /^Bearer/);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: 3000 },
     );
   });
 

@@ -72,6 +72,13 @@ describe('password policy for new passwords', () => {
     assert.throws(() => assertAcceptablePassword('😀'.repeat(11), 'bob'), /at least 12/);
   });
 
+  test('a commonly breached password is refused, whatever its case', () => {
+    for (const common of ['1qaz2wsx3edc', 'qwerty123456', 'QWERTY123456', 'leavemealone']) {
+      assert.throws(() => assertAcceptablePassword(common, 'bob'), /breached/, common);
+    }
+    assertAcceptablePassword('correct horse battery staple', 'bob');
+  });
+
   test('no composition rules, but never the username', () => {
     assertAcceptablePassword('all lowercase words here', 'bob');
     assert.throws(() => assertAcceptablePassword('bob-the-builder', 'bob-the-builder'), /username/);

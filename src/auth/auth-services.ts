@@ -2,9 +2,11 @@ import type { Config, PasswordGrantPolicy } from '../config.js';
 import type { Store } from '../store/store.js';
 import { AccessTokenSigner } from './access-token-signer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
+import { ClientService } from './client-service.js';
 import { ClientAuthenticator } from './clients.js';
 import type { Clock } from './clock.js';
 import { KeyRing } from './key-ring.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { ResourceAuthenticator } from './resource-authenticator.js';
 import { ScopeRegistry } from './scopes.js';
@@ -24,7 +26,9 @@ export interface AuthServices {
   readonly authenticator: ResourceAuthenticator;
   readonly users: UserService;
   readonly clients: ClientAuthenticator;
+  readonly clientAdmin: ClientService;
   readonly lifetime: SessionLifetime;
+  readonly throttle: LoginThrottle;
   readonly passwordGrantPolicy: PasswordGrantPolicy;
 }
 
@@ -57,7 +61,9 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     authenticator: new ResourceAuthenticator(verifier, store),
     users: new UserService(store, hasher, scopes, clock),
     clients: new ClientAuthenticator(store),
+    clientAdmin: new ClientService(store, scopes, clock),
     lifetime: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
     passwordGrantPolicy: config.passwordGrant,
+    throttle: new LoginThrottle(store),
   };
 }

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { InvalidGrant } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { AccessTokenSigner } from './access-token-signer.js';
+import { noAudit, type Audit } from './audit.js';
 import { clientScopes, type Client } from './clients.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { newRefreshToken } from './refresh-token.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { ScopeRegistry } from './scopes.js';
 import type { TokenResponse } from './token-response.js';
 
@@ -23,37 +25,58 @@ export interface PasswordGrantDeps {
   readonly scopes: ScopeRegistry;
   readonly signer: AccessTokenSigner;
   readonly clock: Clock;
+  readonly throttle: LoginThrottle;
 }
 
 /**
  * The resource owner password credentials grant (RFC 6749 §4.3), as a list of steps.
  * Every failure to prove the password gives the same answer, after the same work.
  */
-export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGrantRequest): Promise<TokenResponse> {
+export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGrantRequest, audit: Audit = noAudit): Promise<TokenResponse> {
+  const attempt = { user: request.username, client: request.client.id };
   // 1. Refuse unknown scopes before spending a hash on the request (RFC 6749 §3.3).
   const requested = request.scope === undefined ? undefined : deps.scopes.parse(request.scope);
 
-  // 2. Find the user; an unknown one costs a dummy verification so timing cannot tell (RFC 9700 §4.15).
+  // 2. Find the user, before anything else, so every failure below does the same reads.
+  const now = deps.clock.now();
   const user = await deps.store.findUserByUsername(request.username);
+
+  // 3. A throttled account is refused without looking at the password, yet after the same work
+  //    and with the same answer as a wrong password, so throttling reveals nothing either.
+  if ((await deps.throttle.waitFor(request.username, now)) > 0) {
+    await deps.hasher.verifyDummy(request.password);
+    audit('login.throttled', attempt);
+    throw InvalidGrant.incorrectCredentials('account throttled');
+  }
+  // An unknown user costs a dummy verification so timing cannot tell (RFC 9700 §4.15).
   if (!user) {
     await deps.hasher.verifyDummy(request.password);
+    await deps.throttle.recordFailure(request.username, now);
+    audit('login.failure', { ...attempt, reason: 'unknown_user' });
     throw InvalidGrant.incorrectCredentials('unknown user');
   }
 
-  // 3. Prove the password. A disabled user with a wrong password learns nothing more than anyone.
+  // 4. Prove the password. A disabled user with a wrong password learns nothing more than anyone.
   const { ok, upgradedHash } = await deps.hasher.verify(user.passwordHash, request.password);
-  if (!ok) throw InvalidGrant.incorrectCredentials('wrong password');
+  if (!ok) {
+    await deps.throttle.recordFailure(request.username, now);
+    audit('login.failure', { ...attempt, reason: 'wrong_password' });
+    throw InvalidGrant.incorrectCredentials('wrong password');
+  }
+  await deps.throttle.recordSuccess(request.username);
   if (upgradedHash !== undefined) await deps.store.upgradePasswordHash(user.id, user.passwordHash, upgradedHash);
 
-  // 4. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).
-  if (user.disabled) throw InvalidGrant.inactiveUser();
+  // 5. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).
+  if (user.disabled) {
+    audit('login.failure', { ...attempt, reason: 'inactive_user' });
+    throw InvalidGrant.inactiveUser();
+  }
 
-  // 5. Grant what was asked, is held by the user and allowed to the client; the response says
+  // 6. Grant what was asked, is held by the user and allowed to the client; the response says
   //    what was granted (RFC 6749 §5.1).
   const scope = clientScopes(request.client, deps.scopes.grant(requested, user.scopes)).join(' ');
 
-  // 6. Open a session with its first refresh token, and issue its first access token.
-  const now = deps.clock.now();
+  // 7. Open a session with its first refresh token, and issue its first access token.
   const sid = randomBytes(16).toString('base64url');
   const refresh = newRefreshToken();
   await deps.store.createSession(
@@ -61,5 +84,6 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
     refresh.hash,
   );
   const { token, expiresIn } = await deps.signer.sign({ sub: user.username, clientId: request.client.id, scope, sid });
+  audit('login.success', { ...attempt, session: sid, scopes: scope });
   return { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope, refresh_token: refresh.token };
 }

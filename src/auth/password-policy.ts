@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { PolicyViolation } from '../errors.js';
 
 /** NIST SP 800-63B §5.1.1.2: at least 8 (we ask 12) and accept at least 64 characters. */
@@ -9,9 +10,28 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
+let breached: ReadonlySet<string> | undefined;
+
 /**
- * Checks a new (not demo-fixture) password against the policy: length in Unicode code points
- * after normalization, no composition rules, and never equal to the username.
+ * The most common passwords of public breach corpora, from the maintained
+ * `@zxcvbn-ts/language-common` package (its `passwords-common` list, about 49,000 entries, most
+ * common first). Only entries long enough to pass the length rule can matter; loaded on first use.
+ */
+function breachedPasswords(): ReadonlySet<string> {
+  if (!breached) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: Record<string, readonly string[]>;
+    };
+    const list = dictionary['passwords-common'] ?? [];
+    breached = new Set(list.filter((p) => [...p].length >= PASSWORD_MIN_LENGTH).map((p) => p.toLowerCase()));
+  }
+  return breached;
+}
+
+/**
+ * Checks a new (not demo-fixture) password against the policy (NIST SP 800-63B §5.1.1.2): length
+ * in Unicode code points after normalization, no composition rules, not a commonly breached
+ * password (compared case-insensitively), and never equal to the username.
  * Throws PolicyViolation naming the rule broken.
  */
 export function assertAcceptablePassword(password: string, username: string): void {
@@ -25,5 +45,8 @@ export function assertAcceptablePassword(password: string, username: string): vo
   }
   if (normalized === username.normalize('NFKC')) {
     throw new PolicyViolation('password must not equal the username');
+  }
+  if (breachedPasswords().has(normalized.toLowerCase())) {
+    throw new PolicyViolation('password is too common: it appears in lists of breached passwords');
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidGrant, InvalidScope } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { AccessTokenSigner } from './access-token-signer.js';
+import { noAudit, type Audit } from './audit.js';
 import { clientScopes, type Client } from './clients.js';
 import type { Clock } from './clock.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-token.js';
@@ -27,7 +28,7 @@ export interface RefreshGrantDeps {
  * The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
  * every use returns a new refresh token; presenting a rotated one ends the whole session.
  */
-export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrantRequest): Promise<TokenResponse> {
+export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrantRequest, audit: Audit = noAudit): Promise<TokenResponse> {
   const now = deps.clock.now();
   const requested = request.scope === undefined ? undefined : deps.scopes.parse(request.scope);
 
@@ -36,6 +37,7 @@ export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrant
   const found = await deps.store.findRefreshToken(oldHash);
   if (!found) throw InvalidGrant.invalidRefreshToken('unknown refresh token');
   const { token, session, user } = found;
+  const about = { user: user.username, client: request.client.id, session: session.id };
 
   // 2. RFC 6749 §6: the token must have been issued to the client now presenting it.
   if (session.clientId !== request.client.id) throw InvalidGrant.invalidRefreshToken('refresh token of another client');
@@ -43,6 +45,7 @@ export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrant
   // 3. A rotated token presented again is stolen or replayed: end the session for everyone.
   if (token.rotatedAt !== null) {
     await deps.store.revokeSession(session.id, now);
+    audit('refresh.reuse_detected', about);
     throw InvalidGrant.invalidRefreshToken('refresh token reuse: session revoked');
   }
 
@@ -63,8 +66,10 @@ export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrant
   const next = newRefreshToken();
   if (!(await deps.store.rotateRefreshToken(oldHash, next.hash, session.id, now))) {
     await deps.store.revokeSession(session.id, now);
+    audit('refresh.reuse_detected', { ...about, reason: 'concurrent_use' });
     throw InvalidGrant.invalidRefreshToken('refresh token used concurrently: session revoked');
   }
   const access = await deps.signer.sign({ sub: user.username, clientId: session.clientId, scope, sid: session.id });
+  audit('token.refresh', { ...about, scopes: scope });
   return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, scope, refresh_token: next.token };
 }

@@ -1,5 +1,6 @@
 import { IncorrectPassword, PolicyViolation, UserNotFound } from '../errors.js';
 import type { Store, UserRecord } from '../store/store.js';
+import { noAudit, type Audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { assertAcceptablePassword } from './password-policy.js';
@@ -33,7 +34,7 @@ export class UserService {
   }
 
   /** Creates a user after checking every field; `fixture` skips the password policy (demo users only). */
-  async create(input: CreateUserInput, options: { fixture?: boolean } = {}): Promise<UserRecord> {
+  async create(input: CreateUserInput, options: { fixture?: boolean; audit?: Audit } = {}): Promise<UserRecord> {
     if (!USERNAME.test(input.username)) {
       throw new PolicyViolation(
         'username must be 1 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit',
@@ -46,7 +47,7 @@ export class UserService {
       if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
     }
     if (!options.fixture) assertAcceptablePassword(input.password, input.username);
-    return this.#store.createUser(
+    const created = await this.#store.createUser(
       {
         username: input.username,
         email: input.email ?? null,
@@ -57,6 +58,8 @@ export class UserService {
       },
       this.#clock.now(),
     );
+    (options.audit ?? noAudit)('user.create', { user: created.username, scopes: created.scopes.join(' ') });
+    return created;
   }
 
   list(): Promise<UserRecord[]> {
@@ -68,29 +71,35 @@ export class UserService {
   }
 
   /** Returns false when the user does not exist. Tokens of a disabled user stop working at once. */
-  setDisabled(username: string, disabled: boolean): Promise<boolean> {
-    return this.#store.setUserDisabled(username, disabled, this.#clock.now());
+  async setDisabled(username: string, disabled: boolean, audit: Audit = noAudit): Promise<boolean> {
+    const changed = await this.#store.setUserDisabled(username, disabled, this.#clock.now());
+    if (changed) audit(disabled ? 'user.disable' : 'user.enable', { user: username });
+    return changed;
   }
 
   /** Replaces the user's scopes; every scope must exist. False when the user does not exist. */
-  async setScopes(username: string, scopes: readonly string[]): Promise<boolean> {
+  async setScopes(username: string, scopes: readonly string[], audit: Audit = noAudit): Promise<boolean> {
     for (const scope of scopes) {
       if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
     }
-    return this.#store.setUserScopes(username, [...new Set(scopes)], this.#clock.now());
+    const unique = [...new Set(scopes)];
+    const changed = await this.#store.setUserScopes(username, unique, this.#clock.now());
+    if (changed) audit('user.scopes', { user: username, scopes: unique.join(' ') });
+    return changed;
   }
 
   /**
    * Sets a new password under the policy and ends the user's sessions (all of them, or all but
    * `keepSessionId` when the user changes their own password). False when the user does not exist.
    */
-  async setPassword(username: string, password: string, keepSessionId?: string): Promise<boolean> {
+  async setPassword(username: string, password: string, keepSessionId?: string, audit: Audit = noAudit): Promise<boolean> {
     assertAcceptablePassword(password, username);
     const user = await this.#store.findUserByUsername(username);
     if (!user) return false;
     const now = this.#clock.now();
     if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now))) return false;
     await this.#store.revokeUserSessions(user.id, now, keepSessionId);
+    audit(keepSessionId === undefined ? 'password.reset' : 'password.change', { user: username, session: keepSessionId });
     return true;
   }
 
@@ -105,9 +114,15 @@ export class UserService {
    * A user's own password change: proves the current password (IncorrectPassword otherwise), then
    * sets the new one under the policy and ends every session but `keepSessionId`, the caller's own.
    */
-  async changePassword(user: UserRecord, currentPassword: string, newPassword: string, keepSessionId: string): Promise<void> {
+  async changePassword(
+    user: UserRecord,
+    currentPassword: string,
+    newPassword: string,
+    keepSessionId: string,
+    audit: Audit = noAudit,
+  ): Promise<void> {
     const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
     if (!ok) throw new IncorrectPassword();
-    if (!(await this.setPassword(user.username, newPassword, keepSessionId))) throw new UserNotFound();
+    if (!(await this.setPassword(user.username, newPassword, keepSessionId, audit))) throw new UserNotFound();
   }
 }

@@ -1,4 +1,6 @@
 import { UsageError } from './cli-errors.js';
+import { clientsCommand } from './clients-command.js';
+import { keysCommand } from './keys-command.js';
 import { reportError } from './report-error.js';
 import { serveCommand } from './serve-command.js';
 import { printUsage } from './usage.js';
@@ -24,6 +26,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return serveCommand(rest);
     case 'users':
       return usersCommand(rest);
+    case 'clients':
+      return clientsCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
     case undefined:
       throw new UsageError('missing command', '');
     default:

@@ -14,6 +14,11 @@ Commands:
   users disable <username>       Refuse a user's logins
   users enable <username>        Allow a disabled user's logins again
   users passwd <username>        Set a user's password
+  clients add <id> [...]         Register an OAuth client
+  clients list [--json]          List registered clients
+  clients remove <id>            Remove a client and end its sessions
+  keys rotate                    Make a new signing key current
+  keys list [--json]             List signing keys
 
 Run "gatehouse <command> --help" for a command's options.
 
@@ -76,6 +81,66 @@ Replaces a user's password.
 
 ${PASSWORD_NOTE}
 Passwords must be 12 to 128 characters and differ from the username.
+`,
+  clients: `Usage: gatehouse clients <subcommand> [options]
+
+Subcommands:
+  add <id> [--name NAME] [--public] [--grants "password refresh_token"] [--scopes "me items"]
+  list [--json]
+  remove <id>
+
+Run "gatehouse clients <subcommand> --help" for details.
+`,
+  'clients add': `Usage: gatehouse clients add <id> [options]
+
+Registers an OAuth client. A confidential client (the default) gets a secret, printed once
+as "client_secret: ..." and stored only as a hash: it cannot be shown again.
+
+Options:
+  --name NAME         A name for operators (default: the id)
+  --public            A public client, with no secret (apps that cannot keep one)
+  --grants "G1 G2"    Space-separated grant types: password, refresh_token (default: both)
+  --scopes "S1 S2"    Space-separated scopes it may obtain (default: every non-privileged scope)
+  -h, --help          Show this help
+
+Ids are 1 to 64 characters: letters, digits and . _ -, starting with a letter or digit.
+"gatehouse" is the built-in public client, used by requests that name no client.
+`,
+  'clients list': `Usage: gatehouse clients list [--json]
+
+Lists the registered clients: id, name, type (public or confidential), grant types and scopes.
+Secrets are never shown. The built-in client "gatehouse" is not stored, so not listed.
+
+Options:
+  --json       Print a JSON array of {id, name, type, grant_types, scopes, created_at}
+  -h, --help   Show this help
+`,
+  'clients remove': `Usage: gatehouse clients remove <id>
+
+Removes a client. Its sessions end at once: its access and refresh tokens stop working.
+`,
+  keys: `Usage: gatehouse keys <subcommand> [options]
+
+Subcommands:
+  rotate
+  list [--json]
+
+Run "gatehouse keys <subcommand> --help" for details.
+`,
+  'keys rotate': `Usage: gatehouse keys rotate
+
+Makes a new GATEHOUSE_SIGNING_ALG key current and retires the others. Running servers switch
+within 30 s; tokens signed with a retired key keep verifying until they expire.
+Refused when GATEHOUSE_HS256_SECRET is set: rotate by changing the secret.
+`,
+  'keys list': `Usage: gatehouse keys list [--json]
+
+Lists the stored signing keys: kid, algorithm, creation time and status (current, retired
+and verifying until a given time, or retired and expired). Private keys are never shown.
+
+Options:
+  --json       Print a JSON array of {kid, alg, created_at, retired_at, verifies_until, status}
+  -h, --help   Show this help
 `,
 } as const;
 

@@ -50,6 +50,15 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema
+        .createTable('login_throttle')
+        // SHA-256 of the attempted username, so attackers' junk names are stored at a fixed size.
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('consecutive_failures', 'integer', (c) => c.notNull())
+        .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('window_failures', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
         .createTable('signing_keys')
         .addColumn('kid', 'text', (c) => c.primaryKey())
         .addColumn('alg', 'text', (c) => c.notNull())
@@ -62,6 +71,7 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await sql`drop table signing_keys`.execute(db);
       await sql`drop table clients`.execute(db);
+      await sql`drop table login_throttle`.execute(db);
       await sql`drop table refresh_tokens`.execute(db);
       await sql`drop table sessions`.execute(db);
       await sql`drop table users`.execute(db);

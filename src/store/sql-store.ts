@@ -1,7 +1,7 @@
-import { Migrator, type Kysely, type Selectable } from 'kysely';
+import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
-import type { ClientRecord, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
+import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
 
 interface UsersTable {
@@ -51,8 +51,17 @@ interface SigningKeysTable {
   retired_at: number | string | null;
 }
 
+interface LoginThrottleTable {
+  key: string;
+  consecutive_failures: number;
+  last_failure_at: number | string;
+  window_start: number | string;
+  window_failures: number;
+}
+
 /** Kysely's view of the schema that migrations.ts creates. */
 export interface Database {
+  login_throttle: LoginThrottleTable;
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
@@ -231,6 +240,34 @@ export class SqlStore implements Store {
     });
   }
 
+  async findLoginFailures(key: string): Promise<LoginFailures | undefined> {
+    const row = await this.#db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+    return row && toLoginFailures(row);
+  }
+
+  async recordLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures> {
+    // One upsert: concurrent failures on several instances each add exactly one.
+    const windowExpired = sql<boolean>`${now} - login_throttle.window_start >= ${windowMs}`;
+    const row = await this.#db
+      .insertInto('login_throttle')
+      .values({ key, consecutive_failures: 1, last_failure_at: now, window_start: now, window_failures: 1 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          consecutive_failures: sql`login_throttle.consecutive_failures + 1`,
+          last_failure_at: now,
+          window_start: sql`case when ${windowExpired} then ${now} else login_throttle.window_start end`,
+          window_failures: sql`case when ${windowExpired} then 1 else login_throttle.window_failures + 1 end`,
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toLoginFailures(row);
+  }
+
+  async clearConsecutiveFailures(key: string): Promise<void> {
+    await this.#db.updateTable('login_throttle').set({ consecutive_failures: 0 }).where('key', '=', key).where('consecutive_failures', '>', 0).execute();
+  }
+
   async createClient(client: ClientRecord): Promise<void> {
     try {
       await this.#db
@@ -344,6 +381,15 @@ function toSession(row: {
     createdAt: Number(row.s_created_at),
     refreshedAt: Number(row.s_refreshed_at),
     revokedAt: nullableNumber(row.s_revoked_at),
+  };
+}
+
+function toLoginFailures(row: Selectable<LoginThrottleTable>): LoginFailures {
+  return {
+    consecutiveFailures: Number(row.consecutive_failures),
+    lastFailureAt: Number(row.last_failure_at),
+    windowStart: Number(row.window_start),
+    windowFailures: Number(row.window_failures),
   };
 }
 

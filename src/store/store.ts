@@ -71,6 +71,15 @@ export interface SigningKeyRecord {
   readonly retiredAt: number | null;
 }
 
+/** Failed logins of one account name (known or not), for per-account throttling. */
+export interface LoginFailures {
+  readonly consecutiveFailures: number;
+  readonly lastFailureAt: number;
+  /** Start of the current counting window, and the failures in it. */
+  readonly windowStart: number;
+  readonly windowFailures: number;
+}
+
 export interface Store {
   /** Brings the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
@@ -106,6 +115,15 @@ export interface Store {
    * or replayed use), in which case nothing changes.
    */
   rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean>;
+
+  findLoginFailures(key: string): Promise<LoginFailures | undefined>;
+  /**
+   * Counts one failed login, atomically across instances: the consecutive count grows, and the
+   * window restarts at `now` when `windowMs` has passed since it began. Returns the new counts.
+   */
+  recordLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures>;
+  /** Forgets consecutive failures after a successful login (the hourly window is kept). */
+  clearConsecutiveFailures(key: string): Promise<void>;
 
   createClient(client: ClientRecord): Promise<void>;
   findClient(id: string): Promise<ClientRecord | undefined>;

@@ -31,6 +31,8 @@ export async function createTestApp(options: { env?: Record<string, string>; dem
   const config = loadConfig({
     DATABASE_URL: join(dir, 'gatehouse.db'),
     GATEHOUSE_ISSUER: 'http://gatehouse.test',
+    // Many tests fail logins on purpose from one address; test/ip-rate-limit.test.ts sets its own.
+    GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: '100000',
     ...options.env,
   });
   const clock = new TestClock();

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { AuthServices } from '../../auth/auth-services.js';
 import { authenticate, requireScopes } from '../authenticate.js';
 import { ChangePasswordBody, DetailError, jsonBodyErrors, OAUTH2_SCHEME, protectedRouteErrors } from '../schemas.js';
+import { requestAudit } from '../request-audit.js';
 
 /** PUT /users/me/password: the signed-in user changes their own password. */
 export async function accountRoutes(scope: FastifyInstance, services: AuthServices): Promise<void> {
@@ -29,7 +30,7 @@ export async function accountRoutes(scope: FastifyInstance, services: AuthServic
     },
     async (request, reply) => {
       const { user, claims } = request.principal!;
-      await services.users.changePassword(user, request.body.current_password, request.body.new_password, claims.sid);
+      await services.users.changePassword(user, request.body.current_password, request.body.new_password, claims.sid, requestAudit(request));
       return reply.code(204).send(null);
     },
   );

@@ -16,6 +16,7 @@ import {
   SetScopesBody,
   UsernameParams,
 } from '../schemas.js';
+import { requestAudit } from '../request-audit.js';
 
 const userNotFound = { 404: { ...DetailError, description: 'No such user' } } as const;
 
@@ -57,7 +58,7 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
     },
     async (request, reply) => {
       const { full_name: fullName, ...input } = request.body;
-      return reply.code(201).send(toAdminUser(await users.create({ ...input, fullName })));
+      return reply.code(201).send(toAdminUser(await users.create({ ...input, fullName }, { audit: requestAudit(request) })));
     },
   );
 
@@ -98,7 +99,7 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
       },
       async (request) => {
         const { username } = request.params;
-        return afterChange(username, await users.setDisabled(username, action === 'disable'));
+        return afterChange(username, await users.setDisabled(username, action === 'disable', requestAudit(request)));
       },
     );
   }
@@ -117,7 +118,7 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
     },
     async (request) => {
       const { username } = request.params;
-      return afterChange(username, await users.setScopes(username, request.body.scopes));
+      return afterChange(username, await users.setScopes(username, request.body.scopes, requestAudit(request)));
     },
   );
 
@@ -135,7 +136,7 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
       },
     },
     async (request, reply) => {
-      if (!(await users.setPassword(request.params.username, request.body.password))) throw new UserNotFound();
+      if (!(await users.setPassword(request.params.username, request.body.password, undefined, requestAudit(request)))) throw new UserNotFound();
       return reply.code(204).send(null);
     },
   );

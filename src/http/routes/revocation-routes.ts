@@ -8,9 +8,11 @@ import { InvalidClient } from '../../errors.js';
 import { authenticate } from '../authenticate.js';
 import { parseBearer } from '../bearer.js';
 import { readClientCredentials } from '../client-credentials.js';
+import { limitFailedAttempts } from '../failure-rate-limit.js';
 import { acceptFormsOnly, OAUTH_BODY_LIMIT, oauthRoute } from '../oauth-endpoint.js';
 import { assertNoCredentialsInQuery, readForm, requireParam } from '../oauth-form.js';
 import { IntrospectionBody, OAuthErrorBody, OAUTH2_SCHEME, protectedRouteErrors, TokenForm } from '../schemas.js';
+import { requestAudit } from '../request-audit.js';
 
 const FIELDS = ['token', 'token_type_hint', 'client_id', 'client_secret'] as const;
 
@@ -22,6 +24,7 @@ function hintOf(value: string | undefined): TokenTypeHint | undefined {
 /** POST /revoke (RFC 7009) and POST /introspect (RFC 7662): form endpoints with OAuth errors. */
 export async function revocationRoutes(app: FastifyInstance, services: AuthServices): Promise<void> {
   await acceptFormsOnly(app);
+  limitFailedAttempts(app);
   const common = {
     bodyLimit: OAUTH_BODY_LIMIT,
     config: oauthRoute,
@@ -46,7 +49,7 @@ export async function revocationRoutes(app: FastifyInstance, services: AuthServi
       assertNoCredentialsInQuery(request.query);
       const form = readForm(request.body, FIELDS);
       const client = await services.clients.authenticate(readClientCredentials(request.headers.authorization, form));
-      await revokeToken(services, client, requireParam(form, 'token'), hintOf(form.token_type_hint));
+      await revokeToken(services, client, requireParam(form, 'token'), hintOf(form.token_type_hint), requestAudit(request));
       return reply.code(200).send();
     },
   );
@@ -105,7 +108,12 @@ export async function logoutRoutes(app: FastifyInstance, services: AuthServices)
       },
       async (request, reply) => {
         const { claims, user } = request.principal!;
-        await endSessions(services, { sessionId: claims.sid, userId: user.id }, all);
+        await endSessions(
+          services,
+          { sessionId: claims.sid, userId: user.id, username: user.username, clientId: claims.client_id },
+          all,
+          requestAudit(request),
+        );
         return reply.code(204).send();
       },
     );

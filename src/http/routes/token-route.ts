@@ -6,8 +6,10 @@ import { refreshGrant } from '../../auth/refresh-grant.js';
 import { UnsupportedGrantType } from '../../errors.js';
 import { readClientCredentials } from '../client-credentials.js';
 import { assertNoCredentialsInQuery, readForm, requireParam } from '../oauth-form.js';
+import { limitFailedAttempts } from '../failure-rate-limit.js';
 import { acceptFormsOnly, OAUTH_BODY_LIMIT, oauthRoute } from '../oauth-endpoint.js';
 import { OAuthErrorBody, TokenRequestForm, TokenResponseBody } from '../schemas.js';
+import { requestAudit } from '../request-audit.js';
 
 const TOKEN_FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret'] as const;
 
@@ -17,6 +19,7 @@ const TOKEN_FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_to
  */
 export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Promise<void> {
   await acceptFormsOnly(app);
+  limitFailedAttempts(app);
   app.post(
     '/token',
     {
@@ -47,15 +50,12 @@ export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Prom
       if (grantType !== 'password' && grantType !== 'refresh_token') throw new UnsupportedGrantType(`grant_type ${grantType}`);
       const client = await deps.clients.authenticate(readClientCredentials(request.headers.authorization, form));
       assertGrantAllowed(client, grantType, deps.passwordGrantPolicy);
+      const audit = requestAudit(request);
       if (grantType === 'refresh_token') {
-        return refreshGrant(deps, { refreshToken: requireParam(form, 'refresh_token'), scope: form.scope, client });
+        return refreshGrant(deps, { refreshToken: requireParam(form, 'refresh_token'), scope: form.scope, client }, audit);
       }
-      return passwordGrant(deps, {
-        username: requireParam(form, 'username'),
-        password: requireParam(form, 'password'),
-        scope: form.scope,
-        client,
-      });
+      const credentials = { username: requireParam(form, 'username'), password: requireParam(form, 'password') };
+      return passwordGrant(deps, { ...credentials, scope: form.scope, client }, audit);
     },
   );
 }

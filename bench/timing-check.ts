@@ -1,0 +1,105 @@
+/**
+ * Enumeration check (`npm run timing-check`): do the four login failures (unknown user, wrong
+ * password, disabled user with a wrong password, throttled account) look the same from outside?
+ * It serves the app on loopback, sends the four kinds interleaved, and fails (exit 1) unless the
+ * responses are byte-identical but for Date, and their median times lie within 10% of each other.
+ */
+import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAuthServices } from '../src/auth/auth-services.js';
+import { seedDemoUsers } from '../src/auth/demo-users.js';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openStore } from '../src/store/open-store.js';
+
+const { values } = parseArgs({ options: { tries: { type: 'string', default: '150' }, tolerance: { type: 'string', default: '0.10' } } });
+const TRIES = Number(values.tries);
+const TOLERANCE = Number(values.tolerance);
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-timing-'));
+const config = loadConfig({
+  DATABASE_URL: join(dir, 'timing.db'),
+  LOG_LEVEL: 'silent',
+  GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: '1000000',
+});
+// A frozen clock keeps the throttled account throttled for the whole run.
+const clock = { now: () => Date.UTC(2026, 0, 1) };
+const store = await openStore(config.databaseUrl);
+const services = await createAuthServices(config, store, clock);
+await seedDemoUsers(services.users);
+await services.users.create({ username: 'locked', password: 'locked-account-password', scopes: ['me'] });
+for (let i = 0; i < 5; i++) await services.throttle.recordFailure('locked', clock.now());
+await services.hasher.warmUp();
+const app = await buildApp(config, services, { logger: false });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const { port } = app.server.address() as { port: number };
+
+interface Answer {
+  ms: number;
+  fingerprint: string;
+}
+
+function post(body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let data = '';
+        res.on('data', (chunk) => (data += chunk));
+        res.on('end', () => {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          const headers = Object.entries(res.headers).filter(([name]) => name !== 'date' && name !== 'keep-alive');
+          resolve({ ms, fingerprint: JSON.stringify([res.statusCode, headers.sort(), data]) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const KINDS: Record<string, (i: number) => Promise<Answer>> = {
+  'unknown user': (i) => post(`username=nobody-${i}&password=wrong-password`),
+  'wrong password': async () => {
+    await services.throttle.recordSuccess('johndoe'); // keep it from becoming throttled
+    return post('username=johndoe&password=wrong-password');
+  },
+  'disabled user, wrong password': async () => {
+    await services.throttle.recordSuccess('alice');
+    return post('username=alice&password=wrong-password');
+  },
+  'throttled account, right password': () => post('username=locked&password=locked-account-password'),
+};
+
+const samples = new Map<string, number[]>(Object.keys(KINDS).map((k) => [k, []]));
+const fingerprints = new Map<string, Set<string>>(Object.keys(KINDS).map((k) => [k, new Set()]));
+for (let i = -10; i < TRIES; i++) {
+  for (const [kind, send] of Object.entries(KINDS)) {
+    const answer = await send(i);
+    if (i < 0) continue; // warm-up
+    samples.get(kind)!.push(answer.ms);
+    fingerprints.get(kind)!.add(answer.fingerprint);
+  }
+}
+await app.close();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medians = [...samples].map(([kind, xs]) => ({ kind, median: median(xs) }));
+const lowest = Math.min(...medians.map((m) => m.median));
+const highest = Math.max(...medians.map((m) => m.median));
+const spread = (highest - lowest) / lowest;
+const allAnswers = new Set([...fingerprints.values()].flatMap((s) => [...s]));
+
+console.log(`| failure kind | median ms (${TRIES} tries) |\n|---|---|`);
+for (const { kind, median: m } of medians) console.log(`| ${kind} | ${m.toFixed(2)} |`);
+console.log(`\nspread of medians: ${(spread * 100).toFixed(1)}% (limit ${(TOLERANCE * 100).toFixed(0)}%)`);
+console.log(`distinct responses (status, headers but Date, body): ${allAnswers.size} (must be 1)`);
+const ok = spread <= TOLERANCE && allAnswers.size === 1;
+console.log(ok ? 'timing-check: PASS' : 'timing-check: FAIL');
+process.exit(ok ? 0 : 1);

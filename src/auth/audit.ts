@@ -1,0 +1,40 @@
+/** The security events Gatehouse records, one structured log line each. */
+export type AuditEvent =
+  | 'login.success'
+  | 'login.failure'
+  | 'login.throttled'
+  | 'token.refresh'
+  | 'refresh.reuse_detected'
+  | 'token.revoke'
+  | 'logout'
+  | 'logout.all'
+  | 'password.change'
+  | 'password.reset'
+  | 'user.create'
+  | 'user.disable'
+  | 'user.enable'
+  | 'user.scopes'
+  | 'client.create'
+  | 'client.remove'
+  | 'key.rotate';
+
+/**
+ * What an event is about. Deliberately no field for a password, hash, token or secret: the type
+ * itself keeps them out of the audit trail.
+ */
+export interface AuditFields {
+  /** The username acted on or attempted (attempted names may not exist). */
+  readonly user?: string;
+  readonly client?: string;
+  readonly session?: string;
+  readonly kid?: string;
+  /** A short machine-readable cause, e.g. `wrong_password`. */
+  readonly reason?: string;
+  readonly scopes?: string;
+}
+
+/** Records one audit event; the caller adds who asked (IP, request id). */
+export type Audit = (event: AuditEvent, fields: AuditFields) => void;
+
+/** For callers with nothing to record to (tests of pure logic). */
+export const noAudit: Audit = () => {};
