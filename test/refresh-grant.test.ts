@@ -158,3 +158,30 @@ describe('refresh grant (RFC 6749 §6, RFC 9700 §4.14.2)', () => {
     assert.notEqual(hashClientSecret(refresh_token), refresh_token);
   });
 });
+
+describe('access tokens end with their session', () => {
+  test('an access token outliving its session\'s absolute lifetime is refused when the session ends', async (t) => {
+    const short = await createTestApp({ env: { GATEHOUSE_REFRESH_IDLE_TTL: '60', GATEHOUSE_REFRESH_ABSOLUTE_TTL: '120', GATEHOUSE_ACCESS_TOKEN_TTL: '900' } });
+    t.after(() => short.close());
+    const response = await postToken(short.app, { username: 'johndoe', password: 'secret' });
+    const { access_token } = response.json() as { access_token: string };
+    const get = () => short.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${access_token}` } });
+    assert.equal((await get()).statusCode, 200);
+    short.clock.advance(121_000);
+    const refused = await get();
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.match(String(refused.headers['www-authenticate']), /error="invalid_token"/);
+  });
+
+  test('a scope taken from a user stops working at once on tokens issued before', async () => {
+    await t.services.users.create({ username: 'gina', password: 'gina-long-password', scopes: ['me', 'items'] });
+    const { access_token } = await loginFull(undefined, 'gina', 'gina-long-password');
+    const items = () => t.app.inject({ method: 'GET', url: '/users/me/items', headers: { authorization: `Bearer ${access_token}` } });
+    assert.equal((await items()).statusCode, 200);
+    await t.services.users.setScopes('gina', ['me']);
+    const refused = await items();
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.deepEqual(refused.json(), { detail: 'Not enough permissions' });
+    assert.equal((await me(access_token)).statusCode, 200, 'the scope it still holds works');
+  });
+});

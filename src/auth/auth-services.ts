@@ -50,6 +50,7 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     cacheSize: config.tokenCacheSize,
     clock,
   });
+  const lifetime = { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl };
   return {
     store,
     clock,
@@ -58,11 +59,11 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     keys,
     signer,
     verifier,
-    authenticator: new ResourceAuthenticator(verifier, store),
+    authenticator: new ResourceAuthenticator(verifier, store, clock, lifetime),
     users: new UserService(store, hasher, scopes, clock),
     clients: new ClientAuthenticator(store),
     clientAdmin: new ClientService(store, scopes, clock),
-    lifetime: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
+    lifetime,
     passwordGrantPolicy: config.passwordGrant,
     throttle: new LoginThrottle(store),
   };

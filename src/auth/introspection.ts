@@ -2,6 +2,7 @@ import type { Store } from '../store/store.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
 import type { Clock } from './clock.js';
 import { isSessionLive, sessionExpiresAt, type SessionLifetime } from './session-lifetime.js';
+import { scopesStillHeld } from './scopes.js';
 import { lookUpToken, type TokenTypeHint } from './token-lookup.js';
 
 export interface IntrospectionDeps {
@@ -33,19 +34,20 @@ const INACTIVE = Object.freeze({ active: false as const });
 
 /**
  * Token introspection (RFC 7662): active means usable right now, by the same rules the protected
- * routes and the refresh grant apply (signature, expiry, live session, enabled user, not rotated).
+ * routes and the refresh grant apply (signature, expiry, live session, enabled user, not rotated);
+ * its scope is what the user still holds of what was granted.
  * Nothing distinguishes why a token is inactive.
  */
 export async function introspectToken(deps: IntrospectionDeps, token: string, hint: TokenTypeHint | undefined): Promise<IntrospectionResponse> {
   const found = await lookUpToken(deps, token, hint);
   if (!found || found.user.disabled) return INACTIVE;
   const { session, user } = found;
+  if (!isSessionLive(session, deps.clock.now(), deps.lifetime)) return INACTIVE;
   if (found.kind === 'access_token') {
-    if (session.revokedAt !== null) return INACTIVE;
     const { claims } = found;
     return {
       active: true,
-      scope: claims.scope,
+      scope: scopesStillHeld(claims.scope, user.scopes).join(' '),
       client_id: claims.client_id,
       username: user.username,
       token_type: 'Bearer',
@@ -58,10 +60,10 @@ export async function introspectToken(deps: IntrospectionDeps, token: string, hi
       sid: claims.sid,
     };
   }
-  if (found.token.rotatedAt !== null || !isSessionLive(session, deps.clock.now(), deps.lifetime)) return INACTIVE;
+  if (found.token.rotatedAt !== null) return INACTIVE;
   return {
     active: true,
-    scope: session.scope,
+    scope: scopesStillHeld(session.scope, user.scopes).join(' '),
     client_id: session.clientId,
     username: user.username,
     token_type: 'refresh_token',

@@ -66,3 +66,12 @@ export class ScopeRegistry {
       .map((d) => d.name);
   }
 }
+
+/**
+ * The scopes of a token (space-separated, as granted) that its user still holds: what the token
+ * is worth now, so removing a scope from a user takes effect on tokens already issued.
+ */
+export function scopesStillHeld(granted: string, userScopes: readonly string[]): string[] {
+  if (granted === '') return [];
+  return granted.split(' ').filter((scope) => userScopes.includes(scope));
+}
