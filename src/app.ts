@@ -7,6 +7,7 @@ import { answerClientError, pathOf, sendError, unroutedError } from './http/erro
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
+import { healthRoutes } from './http/routes/health-routes.js';
 import { jwksRoute } from './http/routes/jwks-route.js';
 import { metadataRoute } from './http/routes/metadata-route.js';
 import { logoutRoutes, revocationRoutes } from './http/routes/revocation-routes.js';
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   await app.register(async (scope) => tokenRoute(scope, services));
   await app.register(async (scope) => usersRoutes(scope, services.authenticator));
   await app.register(async (scope) => jwksRoute(scope, services.keys));
+  await app.register(async (scope) => healthRoutes(scope, services.store));
   await app.register(async (scope) => revocationRoutes(scope, services));
   await app.register(async (scope) => logoutRoutes(scope, services));
   await app.register(async (scope) => metadataRoute(scope, config.issuer, services.scopes));

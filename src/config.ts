@@ -14,6 +14,8 @@ export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   /** `postgres://...` selects PostgreSQL; anything else is a SQLite file path. */
   DATABASE_URL: Type.String({ default: './data/gatehouse.db', minLength: 1 }),
+  /** PostgreSQL connections per instance. */
+  GATEHOUSE_PG_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
   /** When set, rate-limit state is shared through this Redis. */
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   /** `production` never seeds demo users and refuses weak secrets. */
@@ -75,6 +77,7 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  readonly pgPoolSize: number;
   readonly redisUrl: string | undefined;
   readonly production: boolean;
   readonly logLevel: string;
@@ -154,6 +157,7 @@ function buildConfig(raw: Env): Config {
     port: raw.PORT,
     host: raw.HOST,
     databaseUrl: raw.DATABASE_URL,
+    pgPoolSize: raw.GATEHOUSE_PG_POOL_SIZE,
     redisUrl: raw.REDIS_URL,
     production,
     logLevel: raw.LOG_LEVEL,

@@ -217,3 +217,22 @@ export class IncorrectPassword extends ResourceError {
     super('Incorrect password');
   }
 }
+
+/** The database schema is not the one this version expects; the message says what to do. */
+export class SchemaNotCurrent extends GatehouseError {
+  readonly code = 'schema_not_current';
+  readonly status = 503;
+}
+
+/**
+ * The store cannot be reached or answered with a server-side failure (connection lost, timeout,
+ * database restarting): 503 with Retry-After, and the instance recovers by itself when it returns.
+ */
+export class StoreUnavailable extends GatehouseError {
+  readonly code = 'temporarily_unavailable';
+  readonly status = 503;
+  readonly retryAfter = 1;
+  constructor(logDetail?: string) {
+    super('Service Unavailable', logDetail);
+  }
+}

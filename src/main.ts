@@ -23,7 +23,11 @@ export async function serve(env: Record<string, string | undefined> = process.en
   const effectiveEnv = demo ? { ...env, GATEHOUSE_DEMO: 'true' } : env;
   let config = loadConfig(effectiveEnv);
   if (config.port === 0) config = loadConfig({ ...effectiveEnv, PORT: String(await freePort(config.host)) });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    poolSize: config.pgPoolSize,
+    // A dropped idle connection is expected during a database restart; the pool replaces it.
+    onIdleError: (err) => process.stderr.write(`gatehouse: database connection lost: ${err.message}\n`),
+  });
   const services = await createAuthServices(config, store, systemClock);
   if (config.demo) await seedDemoUsers(services.users);
   await services.hasher.warmUp();

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { UserExists } from '../src/errors.js';
+import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
+import { createTestSchema } from './helpers/postgres.js';
+import { ClientExists, UserExists } from '../src/errors.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 
@@ -11,30 +12,47 @@ import type { Store } from '../src/store/store.js';
  * The Store contract, written once and run against every backend (DESIGN.md §2). Each backend
  * gets a fresh database so runs never see each other's data.
  */
-const BACKENDS: { name: string; open(): Promise<{ store: Store; dispose(): void }> }[] = [
+const BACKENDS: { name: string; open(): Promise<{ store: Store; dispose(): Promise<void> } | { unavailable: string }> }[] = [
   {
     name: 'SQLite file',
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
       const store = await openStore(join(dir, 'sub', 'store.db'));
-      return { store, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+      return { store, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = await createTestSchema();
+      if ('unavailable' in schema) return schema;
+      const store = await openStore(schema.url, { migrate: true });
+      return { store, dispose: () => schema.drop() };
     },
   },
 ];
+const only = process.env.GATEHOUSE_TEST_BACKEND;
 
 const NOW = 1_767_268_800_000;
 const alice = { username: 'alice', email: 'a@example.com', fullName: 'Alice', disabled: false, passwordHash: '$argon2id$x', scopes: ['me', 'items'] };
 
-for (const backend of BACKENDS) {
+for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowerCase().includes(only.toLowerCase()))) {
   describe(`Store contract: ${backend.name}`, () => {
     let store: Store;
-    let dispose: () => void;
+    let dispose: () => Promise<void>;
+    let skipped: string | undefined;
     before(async () => {
-      ({ store, dispose } = await backend.open());
+      const opened = await backend.open();
+      if ('unavailable' in opened) skipped = opened.unavailable;
+      else ({ store, dispose } = opened);
     });
     after(async () => {
+      if (skipped) return;
       await store.close();
-      dispose();
+      await dispose();
+    });
+    beforeEach((t) => {
+      if (skipped) (t as TestContext).skip(skipped);
     });
 
     test('migrate is idempotent', async () => {
@@ -94,6 +112,67 @@ for (const backend of BACKENDS) {
       await store.insertSigningKey({ kid: 'b', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW + 10, retiredAt: null });
       await store.insertSigningKey({ kid: 'a', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null });
       assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['a', 'b']);
+    });
+
+    test('a refresh token rotates exactly once, even when raced', async () => {
+      const user = (await store.findUserByUsername('alice'))!;
+      await store.createSession({ id: 's2', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'r0');
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.rotateRefreshToken('r0', `r1-${i}`, 's2', NOW + 5)));
+      assert.equal(results.filter(Boolean).length, 1);
+      const old = await store.findRefreshToken('r0');
+      assert.equal(old!.token.rotatedAt, NOW + 5);
+      assert.equal(old!.session.refreshedAt, NOW + 5);
+      const winner = results.findIndex(Boolean);
+      assert.equal((await store.findRefreshToken(`r1-${winner}`))!.token.rotatedAt, null);
+    });
+
+    test('sessions end one at a time or all of a user\'s but one', async () => {
+      const user = (await store.findUserByUsername('alice'))!;
+      for (const id of ['s3', 's4', 's5']) {
+        await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`);
+      }
+      assert.equal(await store.revokeSession('s3', NOW + 1), true);
+      assert.equal(await store.revokeSession('s3', NOW + 2), false);
+      assert.equal((await store.findSessionWithUser('s3'))!.session.revokedAt, NOW + 1);
+      const ended = await store.revokeUserSessions(user.id, NOW + 3, 's5');
+      assert.ok(ended >= 1);
+      assert.equal((await store.findSessionWithUser('s4'))!.session.revokedAt, NOW + 3);
+      assert.equal((await store.findSessionWithUser('s5'))!.session.revokedAt, null);
+    });
+
+    test('login failures count atomically, and the window restarts after windowMs', async () => {
+      const counts = await Promise.all(Array.from({ length: 5 }, () => store.recordLoginFailure('k1', NOW, 1000)));
+      assert.deepEqual(counts.map((c) => c.consecutiveFailures).sort(), [1, 2, 3, 4, 5]);
+      const later = await store.recordLoginFailure('k1', NOW + 1000, 1000);
+      assert.deepEqual(later, { consecutiveFailures: 6, lastFailureAt: NOW + 1000, windowStart: NOW + 1000, windowFailures: 1 });
+      await store.clearConsecutiveFailures('k1');
+      assert.equal((await store.findLoginFailures('k1'))!.consecutiveFailures, 0);
+      assert.equal(await store.findLoginFailures('nope'), undefined);
+    });
+
+    test('clients: create, find, list; deleting one ends its sessions', async () => {
+      const client = { id: 'app', name: 'App', secretHash: null, grantTypes: ['password'], scopes: ['me'], createdAt: NOW };
+      await store.createClient(client);
+      await assert.rejects(store.createClient(client), ClientExists);
+      assert.deepEqual(await store.findClient('app'), client);
+      assert.deepEqual((await store.listClients()).map((c) => c.id), ['app']);
+      const user = (await store.findUserByUsername('alice'))!;
+      await store.createSession({ id: 's6', userId: user.id, clientId: 'app', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt-s6');
+      assert.equal(await store.deleteClient('app', NOW + 9), true);
+      assert.equal(await store.deleteClient('app', NOW + 9), false);
+      assert.equal((await store.findSessionWithUser('s6'))!.session.revokedAt, NOW + 9);
+    });
+
+    test('inserting a signing key retires the others', async () => {
+      await store.insertSigningKey({ kid: 'c', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW + 20, retiredAt: null });
+      const keys = await store.listSigningKeys();
+      // b was retired when a was inserted, a now; only c is current.
+      assert.deepEqual(keys.map((k) => [k.kid, k.retiredAt]), [['a', NOW + 20], ['b', NOW], ['c', null]]);
+    });
+
+    test('the schema is current and the database answers', async () => {
+      assert.deepEqual(await store.schemaStatus(), { pending: [], unknown: [] });
+      await store.ping();
     });
 
     test('users list in username order', async () => {

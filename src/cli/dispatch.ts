@@ -2,6 +2,7 @@ import { UsageError } from './cli-errors.js';
 import { clientsCommand } from './clients-command.js';
 import { keysCommand } from './keys-command.js';
 import { reportError } from './report-error.js';
+import { migrateCommand } from './migrate-command.js';
 import { serveCommand } from './serve-command.js';
 import { printUsage } from './usage.js';
 import { usersCommand } from './users-command.js';
@@ -24,6 +25,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
       return printUsage('main');
     case 'serve':
       return serveCommand(rest);
+    case 'migrate':
+      return migrateCommand(rest);
     case 'users':
       return usersCommand(rest);
     case 'clients':

@@ -9,6 +9,7 @@ const USAGES = {
 
 Commands:
   serve [--demo]                 Run the HTTP server
+  migrate                        Bring the database schema up to date
   users add <username> [...]     Create a user
   users list [--json]            List users
   users disable <username>       Refuse a user's logins
@@ -118,6 +119,17 @@ Options:
   'clients remove': `Usage: gatehouse clients remove <id>
 
 Removes a client. Its sessions end at once: its access and refresh tokens stop working.
+`,
+  migrate: `Usage: gatehouse migrate
+
+Applies pending schema migrations to the database DATABASE_URL names. A SQLite file migrates
+itself when the server starts; PostgreSQL, shared by several instances, changes only through
+this command, and "serve" refuses to start against an unmigrated or newer schema.
+
+Options:
+  -h, --help   Show this help
+
+${CONFIG_NOTE}
 `,
   keys: `Usage: gatehouse keys <subcommand> [options]
 

@@ -16,7 +16,7 @@ export async function withServices<T>(
     import('../store/open-store.js'),
   ]);
   const config = loadConfig(env);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { poolSize: 2 });
   try {
     return await action(await createAuthServices(config, store, systemClock));
   } finally {

@@ -14,8 +14,10 @@ import {
   OAuthError,
   PayloadTooLarge,
   ServerBusy,
+  StoreUnavailable,
   TooManyRequests,
 } from '../errors.js';
+import { isStoreUnavailable } from '../store/store-unavailable.js';
 
 /** Marks a route whose errors use the OAuth body `{error, error_description, detail}`. */
 export interface RouteFamilyConfig {
@@ -35,13 +37,16 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal Server Error' });
   }
-  if (known.logDetail !== undefined) request.log.debug({ code: known.code, reason: known.logDetail }, 'request refused');
+  if (known instanceof StoreUnavailable) request.log.warn({ reason: known.logDetail }, 'database unavailable');
+  else if (known.logDetail !== undefined) request.log.debug({ code: known.code, reason: known.logDetail }, 'request refused');
   reply.code(known.status);
   // Errors are never cached, including those raised outside the usual request lifecycle.
   reply.header('cache-control', 'no-store');
   reply.header('pragma', 'no-cache');
   if (known instanceof MethodNotAllowed) reply.header('allow', known.allow.join(', '));
-  if (known instanceof ServerBusy || known instanceof TooManyRequests) reply.header('retry-after', String(known.retryAfter));
+  if (known instanceof ServerBusy || known instanceof TooManyRequests || known instanceof StoreUnavailable) {
+    reply.header('retry-after', String(known.retryAfter));
+  }
   if (known instanceof InvalidClient) reply.header('www-authenticate', `Basic realm="${OAUTH_CHALLENGE_REALM}"`);
   if (known instanceof NotAuthenticated) reply.header('www-authenticate', 'Bearer');
   if (known instanceof InvalidToken) {
@@ -52,7 +57,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   if (known instanceof OAuthError || isOAuthRoute(request)) {
     // A bearer error on an OAuth endpoint (an admin token at /introspect) keeps its RFC 6750 code.
-    const coded = known instanceof OAuthError || known instanceof InvalidToken || known instanceof InsufficientScope;
+    const coded = known instanceof OAuthError || known instanceof InvalidToken || known instanceof InsufficientScope || known instanceof StoreUnavailable;
     const error = coded ? known.code : 'invalid_request';
     return reply.send({ error, error_description: known.message, detail: known.message });
   }
@@ -113,6 +118,7 @@ class ClientError extends GatehouseError {
 
 function toCatalogError(error: unknown, request: FastifyRequest): GatehouseError | undefined {
   if (error instanceof GatehouseError) return error;
+  if (isStoreUnavailable(error)) return new StoreUnavailable((error as Error).message);
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;

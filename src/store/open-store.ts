@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { SchemaNotCurrent } from '../errors.js';
 import { SqlStore, type Database } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -11,14 +12,39 @@ export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(databaseUrl);
 }
 
+export interface OpenStoreOptions {
+  /** PostgreSQL connections per process. */
+  readonly poolSize?: number;
+  /**
+   * Apply pending migrations. By default the embedded SQLite file migrates itself (one command to
+   * start), while a shared PostgreSQL is only checked: its schema changes with `gatehouse migrate`,
+   * once, not by whichever instance starts first.
+   */
+  readonly migrate?: boolean;
+  /** Called with errors of idle PostgreSQL connections, which would otherwise crash the process. */
+  readonly onIdleError?: (err: Error) => void;
+}
+
 /**
  * Opens the store `databaseUrl` names (creating a SQLite file and its folder when missing) and
- * brings its schema up to date.
+ * makes sure its schema is the one this version expects: throws SchemaNotCurrent otherwise.
  */
-export async function openStore(databaseUrl: string): Promise<Store> {
-  const store = isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(databaseUrl);
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const postgres = isPostgresUrl(databaseUrl);
+  const store = postgres ? await openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
   try {
-    await store.migrate();
+    const { pending, unknown } = await store.schemaStatus();
+    if (unknown.length > 0) {
+      throw new SchemaNotCurrent(
+        `the database schema is newer than this Gatehouse (it has migrations ${unknown.join(', ')}); upgrade Gatehouse`,
+      );
+    }
+    if (pending.length > 0) {
+      if (!(options.migrate ?? !postgres)) {
+        throw new SchemaNotCurrent(`the database is not migrated (pending: ${pending.join(', ')}); run "gatehouse migrate" first`);
+      }
+      await store.migrate();
+    }
   } catch (err) {
     await store.close();
     throw err;
@@ -35,12 +61,32 @@ function openSqlite(path: string): Store {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return new SqlStore(db, (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  const code = (err: unknown) => (err as { code?: string }).code;
+  return new SqlStore(db, (err) => code(err) === 'SQLITE_CONSTRAINT_UNIQUE' || code(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 }
 
-function openPostgres(url: string): Store {
-  const pool = new pg.Pool({ connectionString: url });
+async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // A lost database must turn into quick errors (503), never into requests that hang.
+    connectionTimeoutMillis: 3_000,
+    query_timeout: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', (err) => options.onIdleError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let schema: string | null;
+  try {
+    schema = (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? null;
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  if (schema === null) {
+    await db.destroy();
+    throw new SchemaNotCurrent('the PostgreSQL search_path names no existing schema; create it or fix DATABASE_URL');
+  }
   // 23505: unique_violation
-  return new SqlStore(db, (err) => (err as { code?: string }).code === '23505');
+  return new SqlStore(db, (err) => (err as { code?: string }).code === '23505', schema);
 }

@@ -76,18 +76,48 @@ export interface Database {
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #isUniqueViolation: (err: unknown) => boolean;
+  readonly #migrationSchema: string | undefined;
 
-  constructor(db: Kysely<Database>, isUniqueViolation: (err: unknown) => boolean) {
+  /**
+   * `migrationSchema` names the PostgreSQL schema that holds the tables: Kysely's migrator looks
+   * for its bookkeeping table in every schema unless told which, and would find another one's.
+   */
+  constructor(db: Kysely<Database>, isUniqueViolation: (err: unknown) => boolean, migrationSchema?: string) {
     this.#db = db;
     this.#isUniqueViolation = isUniqueViolation;
+    this.#migrationSchema = migrationSchema;
   }
 
-  async migrate(): Promise<void> {
-    const { error, results } = await new Migrator({ db: this.#db, provider: migrationProvider }).migrateToLatest();
+  async migrate(): Promise<string[]> {
+    const { error, results } = await this.#migrator().migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
       throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
     }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  async schemaStatus(): Promise<{ pending: string[]; unknown: string[] }> {
+    const known = new Set(Object.keys(await migrationProvider.getMigrations()));
+    const pending = (await this.#migrator().getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    // Kysely's own bookkeeping table; absent until the first migration runs.
+    const table = this.#migrationSchema === undefined ? sql.table('kysely_migration') : sql.id(this.#migrationSchema, 'kysely_migration');
+    const applied = await sql<{ name: string }>`select name from ${table}`
+      .execute(this.#db)
+      .then((r) => r.rows.map((row) => row.name))
+      .catch((err: unknown) => {
+        if (/kysely_migration/.test(String((err as Error).message))) return [];
+        throw err;
+      });
+    return { pending, unknown: applied.filter((name) => !known.has(name)) };
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  #migrator(): Migrator {
+    return new Migrator({ db: this.#db, provider: migrationProvider, migrationTableSchema: this.#migrationSchema });
   }
 
   async close(): Promise<void> {

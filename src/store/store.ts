@@ -81,8 +81,12 @@ export interface LoginFailures {
 }
 
 export interface Store {
-  /** Brings the schema to the latest version; safe to call on every start. */
-  migrate(): Promise<void>;
+  /** Brings the schema to the latest version; returns the migrations it applied. */
+  migrate(): Promise<string[]>;
+  /** Migrations this version knows but the database lacks, and ones the database has that it does not know. */
+  schemaStatus(): Promise<{ pending: string[]; unknown: string[] }>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 
   findUserByUsername(username: string): Promise<UserRecord | undefined>;

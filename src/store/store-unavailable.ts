@@ -1,0 +1,22 @@
+// Node socket errors of a lost or unreachable database server.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+// PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many connections.
+const POSTGRES_STATES = /^(08...|57P0[1-4]|53300)$/;
+// node-postgres reports a dropped or slow connection by message only.
+const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error and is not queryable|Client was closed/i;
+// SQLite: locked past busy_timeout, I/O failure, or a database handle that is gone.
+const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)/;
+const SQLITE_MESSAGES = /database connection is not open/i;
+// Kysely, once the store is closed (a shutdown with requests still in flight).
+const CLOSED_MESSAGES = /driver has already been destroyed/i;
+
+/**
+ * True when `err` means the database is unreachable or failing right now, rather than a bug:
+ * such errors become 503 (retry later), and the pool reconnects once the database is back.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || SQLITE_CODES.test(code))) return true;
+  return typeof message === 'string' && (POSTGRES_MESSAGES.test(message) || SQLITE_MESSAGES.test(message) || CLOSED_MESSAGES.test(message));
+}
