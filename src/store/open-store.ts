@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { SchemaNotCurrent } from '../errors.js';
 import { SqlStore, type Database } from './sql-store.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Store } from './store.js';
 
 /** True for URLs that select PostgreSQL; anything else is a SQLite file path. */
@@ -60,7 +61,7 @@ function openSqlite(path: string): Store {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   const code = (err: unknown) => (err as { code?: string }).code;
   return new SqlStore(db, (err) => code(err) === 'SQLITE_CONSTRAINT_UNIQUE' || code(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 }
