@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { SchemaNotCurrent } from '../errors.js';
 import { SqlStore, type Database } from './sql-store.js';
-import { withStatementCache } from './sqlite-statement-cache.js';
+import { sqliteRowReader, withStatementCache } from './sqlite-statements.js';
 import type { Store } from './store.js';
 
 /** True for URLs that select PostgreSQL; anything else is a SQLite file path. */
@@ -61,9 +61,17 @@ function openSqlite(path: string): Store {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // The per-request session read gets a read-only connection of its own (see SqlStoreOptions).
+  // An in-memory database cannot be opened twice, so it reads through Kysely.
+  const reader = path === ':memory:' ? undefined : new Sqlite(path, { readonly: true });
+  reader?.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   const code = (err: unknown) => (err as { code?: string }).code;
-  return new SqlStore(db, (err) => code(err) === 'SQLITE_CONSTRAINT_UNIQUE' || code(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  return new SqlStore(db, {
+    isUniqueViolation: (err) => code(err) === 'SQLITE_CONSTRAINT_UNIQUE' || code(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    ...(reader && { readRow: sqliteRowReader(reader) }),
+    onClose: () => reader?.close(),
+  });
 }
 
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
@@ -89,5 +97,5 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     throw new SchemaNotCurrent('the PostgreSQL search_path names no existing schema; create it or fix DATABASE_URL');
   }
   // 23505: unique_violation
-  return new SqlStore(db, (err) => (err as { code?: string }).code === '23505', schema);
+  return new SqlStore(db, { isUniqueViolation: (err) => (err as { code?: string }).code === '23505', migrationSchema: schema });
 }

@@ -1,0 +1,41 @@
+import type Sqlite from 'better-sqlite3';
+import type { CompiledQuery, SqliteDatabase, SqliteStatement } from 'kysely';
+import type { RowReader } from './sql-store.js';
+
+/** Distinct SQL texts kept prepared; the store issues a few dozen, so this bound is never reached in practice. */
+const MAX_STATEMENTS = 256;
+
+/**
+ * Prepares each distinct SQL text once. Parameters are bound per call, so a prepared statement is
+ * safe to reuse, and SQLite re-prepares it by itself after a schema change.
+ */
+function statementCache(database: Sqlite.Database): (sql: string) => Sqlite.Statement {
+  const statements = new Map<string, Sqlite.Statement>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = database.prepare(sql);
+      if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value!);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
+/**
+ * Wraps a better-sqlite3 database for Kysely so that each query is prepared once, not on every run
+ * as Kysely's SQLite driver does: compiling the SQL again on each request cost more than running it.
+ */
+export function withStatementCache(database: Sqlite.Database): SqliteDatabase {
+  const prepare = statementCache(database);
+  return {
+    prepare: (sql: string): SqliteStatement => prepare(sql),
+    close: () => database.close(),
+  };
+}
+
+/** Reads the first row of a compiled query synchronously on `database`, with prepared statements. */
+export function sqliteRowReader(database: Sqlite.Database): RowReader {
+  const prepare = statementCache(database);
+  return (query: CompiledQuery) => prepare(query.sql).get(query.parameters as unknown[]);
+}
