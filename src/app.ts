@@ -18,6 +18,7 @@ import { isCorsCatchAll, registerSecurityHeaders, setFallbackSecurityHeaders } f
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const NO_STORE = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache' });
 
 export interface BuildAppOptions {
   /** Overrides Fastify's logger (tests capture logs through it). */
@@ -60,19 +61,18 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   await registerFailureRateLimit(app, config);
   // Unrouted requests are refused before their body is read: a PUT to /token is 405, not a
   // content-type or size error.
-  app.addHook('onRequest', async (request) => {
-    if (!request.is404 && !isCorsCatchAll(request)) return;
+  // Hooks on every request are callback-style: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.is404 && !isCorsCatchAll(request)) return done();
     const path = pathOf(request.url);
-    throw unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path })));
+    done(unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }))));
   });
   app.setNotFoundHandler((request, reply) => sendError(unroutedError([]), request, reply));
   // RFC 6749 §5.1 asks no-store for token responses; we apply it to every response that does not
   // choose its own caching, since user data and errors must not be cached either.
-  app.addHook('onSend', async (_request, reply) => {
-    if (!reply.hasHeader('cache-control')) {
-      reply.header('cache-control', 'no-store');
-      reply.header('pragma', 'no-cache');
-    }
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('cache-control')) reply.headers(NO_STORE);
+    done(null, payload);
   });
 
   await registerDocs(app, services.scopes, version);

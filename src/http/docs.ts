@@ -47,9 +47,11 @@ export async function registerDocs(app: FastifyInstance, scopes: ScopeRegistry, 
     [`${DOCS_PREFIX}/`, `../${DOCS_PREFIX.slice(1)}`],
     [`${DOCS_PREFIX}/static/`, `../../${DOCS_PREFIX.slice(1)}`],
   ]);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style: this hook runs on every request, and an async one costs a promise each time.
+  app.addHook('onRequest', (request, reply, done) => {
     const queryAt = request.url.indexOf('?');
     const target = entrances.get(queryAt === -1 ? request.url : request.url.slice(0, queryAt));
-    if (target !== undefined) return reply.redirect(target + (queryAt === -1 ? '' : request.url.slice(queryAt)));
+    if (target === undefined) return done();
+    void reply.redirect(target + (queryAt === -1 ? '' : request.url.slice(queryAt)));
   });
 }

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
 
@@ -17,12 +18,12 @@ export function cspHash(text: string): string {
 }
 
 /**
- * The Content-Security-Policy of every response. Swagger UI at /docs is served from the package
+ * The Content-Security-Policy of the docs pages. Swagger UI at /docs is served from the package
  * (scripts and styles from 'self', no inline script) and calls /token and the API on the same
  * origin; its icons are data: URIs. No CDN or other origin is allowed anywhere, and no page may
  * frame ours (clickjacking of the Authorize dialog).
  */
-const CONTENT_SECURITY_POLICY = {
+const DOCS_CSP = {
   'default-src': ["'self'"],
   'base-uri': ["'self'"],
   'connect-src': ["'self'"],
@@ -36,6 +37,34 @@ const CONTENT_SECURITY_POLICY = {
   'style-src': ["'self'", cspHash(SWAGGER_LOGO_STYLE)],
 };
 
+/** Everything else is JSON that no browser should render, run or frame (OWASP REST Security). */
+const API_CSP = { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] };
+
+/** The paths of Swagger UI's page and assets. */
+const DOCS_PATH = /^\/docs(?:[/?]|$)/;
+
+/**
+ * Runs helmet once and keeps the headers it sets. helmet's headers depend only on its options,
+ * never on the request, so computing them per request (as @fastify/helmet does, re-parsing the CSP
+ * each time) only cost time: 8% of the /users/me hot path (docs/performance.md).
+ */
+function helmetHeaders(csp: Record<string, string[]>): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: csp },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  })({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return Object.freeze(headers);
+}
+
+const DOCS_HEADERS = helmetHeaders(DOCS_CSP);
+const API_HEADERS = helmetHeaders(API_CSP);
+
 /** Methods a browser may use cross-origin: everything the API routes use. */
 const CORS_METHODS = ['GET', 'POST', 'PUT'];
 /** Request headers a browser may send cross-origin: bearer tokens, Basic client credentials, bodies. */
@@ -43,7 +72,8 @@ const CORS_HEADERS = ['Authorization', 'Content-Type'];
 
 /**
  * Security headers on every response (helmet): nosniff, frame denial (X-Frame-Options DENY and
- * CSP frame-ancestors 'none'), Referrer-Policy no-referrer, the CSP above. CORS stays off (no
+ * CSP frame-ancestors 'none'), Referrer-Policy no-referrer, and a CSP: the docs pages' own, and
+ * one that allows nothing elsewhere. CORS stays off (no
  * Access-Control-* header at all) unless GATEHOUSE_CORS_ORIGINS lists origins; then only those
  * exact origins are allowed. Credentials (cookies) are never allowed: tokens travel in headers.
  *
@@ -51,14 +81,10 @@ const CORS_HEADERS = ['Authorization', 'Content-Type'];
  * CORS preflights are answered before the 405 of unrouted methods.
  */
 export async function registerSecurityHeaders(app: FastifyInstance, config: Config): Promise<void> {
-  // helmet itself, built once: @fastify/helmet rebuilds its middleware (and re-parses the CSP) on
-  // every request, which cost 8% of the /users/me hot path (docs/performance.md).
-  const setHeaders = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(DOCS_PATH.test(request.url) ? DOCS_HEADERS : API_HEADERS);
+    done();
   });
-  app.addHook('onRequest', (request, reply, done) => setHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined)));
   if (config.corsOrigins.length === 0) return;
   const allowed = new Set(config.corsOrigins);
   await app.register(cors, {
@@ -81,13 +107,8 @@ export function isCorsCatchAll(request: FastifyRequest): boolean {
 
 /**
  * For the few responses Fastify makes before any hook runs (a URL it cannot decode): the same
- * protections, set by hand since helmet's hook never ran. These bodies are small JSON errors, so
- * their policy allows nothing at all.
+ * headers as every other JSON answer, since the hook above never ran.
  */
 export function setFallbackSecurityHeaders(reply: FastifyReply): void {
-  if (reply.hasHeader('x-content-type-options')) return;
-  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('x-frame-options', 'DENY');
-  reply.header('referrer-policy', 'no-referrer');
+  if (!reply.hasHeader('x-content-type-options')) reply.headers(API_HEADERS);
 }
