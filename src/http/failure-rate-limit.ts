@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { InvalidClient, InvalidGrant, TooManyRequests } from '../errors.js';
 
@@ -28,7 +28,7 @@ type LimitStatus = Awaited<ReturnType<Limiter>>;
 export async function registerFailureRateLimit(app: FastifyInstance, config: Config): Promise<void> {
   let redis: Redis | undefined;
   if (config.redisUrl !== undefined) {
-    redis = connectRedis(app, config.redisUrl);
+    redis = await connectRedis(app, config.redisUrl);
     const client = redis;
     app.addHook('onClose', async () => {
       await client.quit().catch(() => client.disconnect());
@@ -46,7 +46,9 @@ export async function registerFailureRateLimit(app: FastifyInstance, config: Con
   });
 }
 
-function connectRedis(app: FastifyInstance, url: string): Redis {
+// ioredis is loaded only when REDIS_URL is set: most instances never need its ~9 MiB.
+async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: REDIS_TIMEOUT_MS,

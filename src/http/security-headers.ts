@@ -1,4 +1,3 @@
-import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -87,6 +86,7 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Conf
   });
   if (config.corsOrigins.length === 0) return;
   const allowed = new Set(config.corsOrigins);
+  const { default: cors } = await import('@fastify/cors');
   await app.register(cors, {
     // A function rather than the list, so another origin gets no Access-Control-* header at all
     // (with a list, its preflight would still be answered with the allowed methods and headers).

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import { SchemaNotCurrent } from '../errors.js';
 import { SqlStore, type Database } from './sql-store.js';
 import { sqliteRowReader, withStatementCache } from './sqlite-statements.js';
@@ -75,6 +74,8 @@ function openSqlite(path: string): Store {
 }
 
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
+  // Loaded only for PostgreSQL, so the embedded default does not carry the driver.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
