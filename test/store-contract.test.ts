@@ -12,13 +12,21 @@ import type { Store } from '../src/store/store.js';
  * The Store contract, written once and run against every backend (DESIGN.md §2). Each backend
  * gets a fresh database so runs never see each other's data.
  */
-const BACKENDS: { name: string; open(): Promise<{ store: Store; dispose(): Promise<void> } | { unavailable: string }> }[] = [
+interface OpenedBackend {
+  store: Store;
+  /** Another handle on the same database, as a second instance or the CLI would open it. */
+  openAnother(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+const BACKENDS: { name: string; open(): Promise<OpenedBackend | { unavailable: string }> }[] = [
   {
     name: 'SQLite file',
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'));
-      const store = await openStore(join(dir, 'sub', 'store.db'));
-      return { store, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+      const path = join(dir, 'sub', 'store.db');
+      const store = await openStore(path);
+      return { store, openAnother: () => openStore(path), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
     },
   },
   {
@@ -27,7 +35,7 @@ const BACKENDS: { name: string; open(): Promise<{ store: Store; dispose(): Promi
       const schema = await createTestSchema();
       if ('unavailable' in schema) return schema;
       const store = await openStore(schema.url, { migrate: true });
-      return { store, dispose: () => schema.drop() };
+      return { store, openAnother: () => openStore(schema.url), dispose: () => schema.drop() };
     },
   },
 ];
@@ -39,12 +47,13 @@ const alice = { username: 'alice', email: 'a@example.com', fullName: 'Alice', di
 for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowerCase().includes(only.toLowerCase()))) {
   describe(`Store contract: ${backend.name}`, () => {
     let store: Store;
+    let openAnother: () => Promise<Store>;
     let dispose: () => Promise<void>;
     let skipped: string | undefined;
     before(async () => {
       const opened = await backend.open();
       if ('unavailable' in opened) skipped = opened.unavailable;
-      else ({ store, dispose } = opened);
+      else ({ store, openAnother, dispose } = opened);
     });
     after(async () => {
       if (skipped) return;
@@ -106,6 +115,25 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.equal(found!.session.createdAt, NOW);
       assert.equal(found!.user.username, 'alice');
       assert.equal(await store.findSessionWithUser('nope'), undefined);
+    });
+
+    test('a session read again after a change sees it at once, whichever handle made the change', async () => {
+      const other = await openAnother();
+      try {
+        const user = await store.createUser({ ...alice, username: 'carol' }, NOW);
+        await store.createSession({ id: 'sc', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rtc');
+        // Read twice first, so a cached copy would be what the next reads return.
+        for (let i = 0; i < 2; i++) assert.equal((await store.findSessionWithUser('sc'))?.user.disabled, false);
+        assert.equal(await other.setUserDisabled('carol', true, NOW + 1), true);
+        assert.equal((await store.findSessionWithUser('sc'))?.user.disabled, true, 'a change by another handle');
+        await store.setUserScopes('carol', ['me'], NOW + 2);
+        assert.deepEqual((await store.findSessionWithUser('sc'))?.user.scopes, ['me'], 'a change by the same handle');
+        assert.equal(await other.revokeSession('sc', NOW + 3), true);
+        assert.equal((await store.findSessionWithUser('sc'))?.session.revokedAt, NOW + 3);
+        assert.equal((await other.findSessionWithUser('sc'))?.session.revokedAt, NOW + 3);
+      } finally {
+        await other.close();
+      }
     });
 
     test('signing keys list oldest first', async () => {
@@ -176,7 +204,9 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
     });
 
     test('users list in username order', async () => {
-      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['alice', 'bare']);
+      // The users earlier tests created, in the order of their names, not of their creation.
+      await store.createUser({ ...alice, username: 'aaron' }, NOW);
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['aaron', 'alice', 'bare', 'carol']);
     });
   });
 }

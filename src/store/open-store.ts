@@ -4,7 +4,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { SchemaNotCurrent } from '../errors.js';
 import { SqlStore, type Database } from './sql-store.js';
-import { sqliteRowReader, withStatementCache } from './sqlite-statements.js';
+import { sqliteDataVersion, sqliteRowReader, withStatementCache } from './sqlite-statements.js';
 import type { Store } from './store.js';
 
 /** True for URLs that select PostgreSQL; anything else is a SQLite file path. */
@@ -68,7 +68,7 @@ function openSqlite(path: string): Store {
   const code = (err: unknown) => (err as { code?: string }).code;
   return new SqlStore(db, {
     isUniqueViolation: (err) => code(err) === 'SQLITE_CONSTRAINT_UNIQUE' || code(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-    ...(reader && { readRow: sqliteRowReader(reader) }),
+    ...(reader && { readRow: sqliteRowReader(reader), dataVersion: sqliteDataVersion(reader) }),
     onClose: () => reader?.close(),
   });
 }

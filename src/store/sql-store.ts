@@ -1,6 +1,7 @@
 import { Migrator, sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
+import { VersionedCache } from './versioned-cache.js';
 import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
 
@@ -87,6 +88,12 @@ export interface SqlStoreOptions {
    * what Kysely would.
    */
   readonly readRow?: RowReader;
+  /**
+   * With `readRow`: a value that changes whenever any connection commits (SQLite's
+   * `PRAGMA data_version` on the reader's connection). Session reads are then cached until it
+   * changes, which costs a third of the read (docs/performance.md).
+   */
+  readonly dataVersion?: () => unknown;
   /** Closes what the options hold (the reader's connection) when the store closes. */
   readonly onClose?: () => void;
 }
@@ -101,6 +108,7 @@ export class SqlStore implements Store {
   readonly #migrationSchema: string | undefined;
   readonly #readRow: RowReader | undefined;
   readonly #onClose: (() => void) | undefined;
+  readonly #sessions: VersionedCache<SessionWithUser> | undefined;
   /** The per-request read of every protected route, compiled once; its one parameter is the session id. */
   readonly #sessionByIdQuery: CompiledQuery<SessionWithUserRow>;
 
@@ -110,6 +118,7 @@ export class SqlStore implements Store {
     this.#migrationSchema = options.migrationSchema;
     this.#readRow = options.readRow;
     this.#onClose = options.onClose;
+    if (options.readRow && options.dataVersion) this.#sessions = new VersionedCache(options.dataVersion, SESSION_CACHE_SIZE);
     this.#sessionByIdQuery = this.#sessionWithUser().where('s.id', '=', '').compile();
   }
 
@@ -238,10 +247,19 @@ export class SqlStore implements Store {
     });
   }
 
-  async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-    const query: CompiledQuery<SessionWithUserRow> = { ...this.#sessionByIdQuery, parameters: [sessionId] };
-    const row = this.#readRow ? (this.#readRow(query) as SessionWithUserRow | undefined) : (await this.#db.executeQuery(query)).rows[0];
-    return row && { session: toSession(row), user: toUser(row) };
+  async findSessionWithUser(sessionId: string): Promise<SessionWithUser | undefined> {
+    const readRow = this.#readRow;
+    if (readRow === undefined) return toSessionWithUser((await this.#db.executeQuery(this.#sessionById(sessionId))).rows[0]);
+    // Synchronous from lookup to store, as VersionedCache requires.
+    const cached = this.#sessions?.get(sessionId);
+    if (cached) return cached;
+    const found = toSessionWithUser(readRow(this.#sessionById(sessionId)) as SessionWithUserRow | undefined);
+    if (found) this.#sessions?.set(sessionId, found);
+    return found;
+  }
+
+  #sessionById(sessionId: string): CompiledQuery<SessionWithUserRow> {
+    return { ...this.#sessionByIdQuery, parameters: [sessionId] };
   }
 
   async revokeSession(sessionId: string, now: number): Promise<boolean> {
@@ -415,6 +433,15 @@ export class SqlStore implements Store {
         .execute();
     });
   }
+}
+
+/** Sessions cached per process (SQLite only): one per live token in use is plenty. */
+const SESSION_CACHE_SIZE = 10_000;
+
+type SessionWithUser = { readonly session: SessionRecord; readonly user: UserRecord };
+
+function toSessionWithUser(row: SessionWithUserRow | undefined): SessionWithUser | undefined {
+  return row && { session: toSession(row), user: toUser(row) };
 }
 
 type SessionWithUserRow = Selectable<UsersTable> & {

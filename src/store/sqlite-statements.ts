@@ -39,3 +39,12 @@ export function sqliteRowReader(database: Sqlite.Database): RowReader {
   const prepare = statementCache(database);
   return (query: CompiledQuery) => prepare(query.sql).get(query.parameters as unknown[]);
 }
+
+/**
+ * `PRAGMA data_version` of `database`: it changes whenever another connection (of this process
+ * or any other) commits, and never for this connection's own reads.
+ */
+export function sqliteDataVersion(database: Sqlite.Database): () => unknown {
+  const statement = database.prepare('pragma data_version').pluck();
+  return () => statement.get();
+}
