@@ -41,6 +41,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    await services.hasher.close();
     await store.close();
     process.exit(0);
   };

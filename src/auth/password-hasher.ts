@@ -1,6 +1,7 @@
-import { hash, parseOptions, verify } from '@node-rs/argon2';
+import { parseOptions } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { normalizePassword } from './password-policy.js';
+import { HashThreads } from './hash-threads.js';
 import type { WorkLimiter } from './work-limiter.js';
 
 /** argon2id cost parameters (RFC 9106 names: m in KiB, t passes, p lanes). */
@@ -28,13 +29,13 @@ export interface VerifyResult {
 // argon2id is algorithm 2 in @node-rs/argon2's const enum, whose runtime export is empty.
 const ARGON2ID = 2;
 
-/** The argon2id format at the configured parameters. */
-export function argon2idFormat(params: Argon2Params): HashFormat {
+/** The argon2id format at the configured parameters, computed on `threads`. */
+export function argon2idFormat(params: Argon2Params, threads: HashThreads): HashFormat {
   return {
     matches: (storedHash) => storedHash.startsWith('$argon2'),
     verify: async (storedHash, password) => {
       try {
-        return await verify(storedHash, password);
+        return await threads.verify(storedHash, password);
       } catch {
         // A corrupt or foreign hash must not become a 500 or an exception path that times differently.
         return false;
@@ -65,24 +66,32 @@ export class PasswordHasher {
   readonly #params: Argon2Params;
   readonly #formats: readonly HashFormat[];
   readonly #limiter: WorkLimiter | undefined;
+  readonly #threads: HashThreads;
   #dummyHash: Promise<string> | undefined;
 
-  /** `limiter`, when given, bounds how many hash operations run and wait at once. */
+  /**
+   * `limiter`, when given, bounds how many hash operations run and wait at once; argon2 runs on
+   * as many threads as it lets run (one without a limiter).
+   */
   constructor(params: Argon2Params, options: { extraFormats?: readonly HashFormat[]; limiter?: WorkLimiter } = {}) {
     this.#params = params;
-    this.#formats = [argon2idFormat(params), ...(options.extraFormats ?? [])];
+    this.#threads = new HashThreads(options.limiter?.concurrency ?? 1);
+    this.#formats = [argon2idFormat(params, this.#threads), ...(options.extraFormats ?? [])];
     this.#limiter = options.limiter;
+  }
+
+  /** Stops the hashing threads. */
+  close(): Promise<void> {
+    return this.#threads.close();
   }
 
   /** A new argon2id PHC string for `password`. */
   async hash(password: string): Promise<string> {
-    return this.#limited(() =>
-      hash(normalizePassword(password), {
-        memoryCost: this.#params.memoryCost,
-        timeCost: this.#params.timeCost,
-        parallelism: this.#params.parallelism,
-      }),
-    );
+    return this.#limited(() => this.#threads.hash(normalizePassword(password), this.#options()));
+  }
+
+  #options() {
+    return { memoryCost: this.#params.memoryCost, timeCost: this.#params.timeCost, parallelism: this.#params.parallelism };
   }
 
   #limited<T>(job: () => Promise<T>): Promise<T> {
@@ -106,13 +115,9 @@ export class PasswordHasher {
    * response time does not reveal whether an account exists.
    */
   async verifyDummy(password: string): Promise<false> {
-    this.#dummyHash ??= hash(randomBytes(24).toString('base64url'), {
-      memoryCost: this.#params.memoryCost,
-      timeCost: this.#params.timeCost,
-      parallelism: this.#params.parallelism,
-    });
+    this.#dummyHash ??= this.#threads.hash(randomBytes(24).toString('base64url'), this.#options());
     const dummy = await this.#dummyHash;
-    await this.#limited(() => verify(dummy, normalizePassword(password)).catch(() => false));
+    await this.#limited(() => this.#threads.verify(dummy, normalizePassword(password)).catch(() => false));
     return false;
   }
 

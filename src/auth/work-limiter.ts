@@ -36,6 +36,11 @@ export class WorkLimiter {
     }
   }
 
+  /** How many jobs may run at once. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
   /** Jobs running and waiting now. */
   get load(): { running: number; waiting: number } {
     return { running: this.#running, waiting: this.#waiting.length };

@@ -2,7 +2,7 @@ import type { AuthServices } from '../auth/auth-services.js';
 
 /**
  * Runs `action` on services built from the environment's configuration and closes the store
- * afterwards, whether `action` succeeds or throws.
+ * and the hashing threads afterwards, whether `action` succeeds or throws.
  */
 export async function withServices<T>(
   action: (services: AuthServices) => Promise<T>,
@@ -17,9 +17,12 @@ export async function withServices<T>(
   ]);
   const config = loadConfig(env);
   const store = await openStore(config.databaseUrl, { poolSize: 2 });
+  let services: AuthServices | undefined;
   try {
-    return await action(await createAuthServices(config, store, systemClock));
+    services = await createAuthServices(config, store, systemClock);
+    return await action(services);
   } finally {
+    await services?.hasher.close();
     await store.close();
   }
 }

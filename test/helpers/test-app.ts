@@ -59,6 +59,7 @@ export async function createTestApp(options: { env?: Record<string, string>; dem
     logText: () => chunks.join(''),
     async close() {
       await app.close();
+      await services.hasher.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
