@@ -1,7 +1,8 @@
 /**
  * The raw argon2id rate, the yardstick of scenario (c): how many `verify` calls per second
  * @node-rs/argon2 completes with the server's parameters and `concurrency` of them in flight,
- * and nothing else. Run as a child on the server's core with the server's UV_THREADPOOL_SIZE:
+ * and nothing else, on libuv's pool as the library runs it by default. Run as a child on the
+ * server's core:
  *
  *   node --import tsx bench/argon2-rate.ts <concurrency> <seconds> <memoryKiB> <passes> <lanes>
  *

@@ -123,13 +123,13 @@ export async function scenarioB(ctx: BenchContext): Promise<{ firstPass: Scenari
 
 /**
  * The raw argon2id rate: `verify` at the server's parameters with the server's hash concurrency
- * in flight, in a process on the server's core with the server's thread pool size.
+ * in flight, in a process on the server's core.
  */
 export async function rawArgon2(ctx: BenchContext, seconds: number): Promise<RawArgon2> {
   const { memoryCost, timeCost, parallelism } = ctx.argon2;
   const args = ['--import', 'tsx', 'bench/argon2-rate.ts', ...[ctx.settings.hashConcurrency, seconds, memoryCost, timeCost, parallelism].map(String)];
   const { command, args: wrapped } = ctx.pinning.wrap(process.execPath, args);
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', UV_THREADPOOL_SIZE: String(Math.max(4, ctx.settings.hashConcurrency + 2)) };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   const output = await runToCompletion({ name: 'argon2-rate', command, args: wrapped, env, cwd: ROOT }, (seconds + 30) * 1000);
   const line = output.trim().split('\n').at(-1) ?? '';
   return JSON.parse(line) as RawArgon2;

@@ -33,8 +33,6 @@ export function gatehouseEnv(settings: ServerSettings): Record<string, string> {
     // itself. The per-account throttle stays as shipped; (c) and (d) log in with right passwords.
     GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: '1000000',
     GATEHOUSE_HASH_CONCURRENCY: String(settings.hashConcurrency),
-    // As the server asks: at least hash concurrency + 2, so token checks never wait behind hashes.
-    UV_THREADPOOL_SIZE: String(Math.max(4, settings.hashConcurrency + 2)),
   };
 }
 

@@ -48,12 +48,6 @@ export async function serve(env: Record<string, string | undefined> = process.en
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  // Hashes and JWT verification share libuv's pool; with fewer than two spare threads token checks
-  // queue behind logins. The pool is sized before any code runs, so only the environment can set it.
-  const pool = Number(env.UV_THREADPOOL_SIZE ?? 4);
-  if (pool < config.hashConcurrency + 2) {
-    app.log.warn(`UV_THREADPOOL_SIZE is ${pool}; set it to at least ${config.hashConcurrency + 2} (GATEHOUSE_HASH_CONCURRENCY + 2)`);
-  }
   await app.listen({ port: config.port, host: config.host });
   printBanner(config);
   return config.issuer;
