@@ -5,6 +5,7 @@ import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
 const CONFIDENTIAL_SECRET = 'resource-server-secret-with-plenty-of-entropy';
+const WEBAPP_SECRET = 'web-app-secret-with-plenty-of-entropy';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 before(async () => {
@@ -17,6 +18,14 @@ before(async () => {
     scopes: [],
     createdAt: t.clock.now(),
   });
+  await t.services.store.createClient({
+    id: 'webapp',
+    name: 'Confidential web app',
+    secretHash: hashClientSecret(WEBAPP_SECRET),
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['me', 'items'],
+    createdAt: t.clock.now(),
+  });
   await t.services.users.create({ username: 'root', password: 'a-long-admin-password', scopes: ['me', 'admin'] });
 });
 after(() => t.close());
@@ -25,6 +34,12 @@ async function session(username = 'johndoe', password = 'secret', scope?: string
   const response = await postToken(t.app, { username, password, ...(scope ? { scope } : {}) });
   assert.equal(response.statusCode, 200, response.body);
   return response.json() as { access_token: string; refresh_token: string; scope: string };
+}
+
+async function sessionOf(clientId: string, secret: string) {
+  const response = await postToken(t.app, { username: 'johndoe', password: 'secret' }, { authorization: basic(clientId, secret) });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json() as { access_token: string; refresh_token: string };
 }
 
 const form = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -77,10 +92,23 @@ describe('POST /revoke (RFC 7009)', () => {
     assert.equal(wrong.headers['www-authenticate'], 'Basic realm="gatehouse"');
   });
 
-  test('a client cannot revoke a token issued to another client', async () => {
+  test('a client cannot revoke a live token issued to another client', async () => {
     const s = await session();
-    const response = await form('/revoke', { token: s.refresh_token }, { authorization: basic('api', CONFIDENTIAL_SECRET) });
+    for (const token of [s.refresh_token, s.access_token]) {
+      const response = await form('/revoke', { token }, { authorization: basic('api', CONFIDENTIAL_SECRET) });
+      assert.equal(response.statusCode, 400);
+      assert.equal(response.json().error, 'invalid_request');
+      assert.equal(response.json().error_description, 'The token was not issued to this client');
+    }
+    assert.equal((await me(s.access_token)).statusCode, 200);
+    assert.equal((await refresh(s.refresh_token)).statusCode, 200);
+  });
+
+  test('a caller without client credentials cannot revoke a live token of a confidential client', async () => {
+    const s = await sessionOf('webapp', WEBAPP_SECRET);
+    const response = await form('/revoke', { token: s.refresh_token });
     assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error, 'invalid_request');
     assert.equal((await me(s.access_token)).statusCode, 200);
   });
 
@@ -88,6 +116,61 @@ describe('POST /revoke (RFC 7009)', () => {
     const response = await t.app.inject({ method: 'GET', url: '/revoke' });
     assert.equal(response.statusCode, 405);
     assert.equal(response.headers.allow, 'POST');
+  });
+});
+
+describe('POST /revoke with a token that is no longer active (RFC 7009 §2.2)', () => {
+  const asApi = { authorization: basic('api', CONFIDENTIAL_SECRET) };
+
+  test('another client\'s already revoked refresh and access tokens answer 200', async () => {
+    const s = await session();
+    assert.equal((await form('/revoke', { token: s.refresh_token })).statusCode, 200);
+    for (const token of [s.refresh_token, s.access_token]) {
+      const response = await form('/revoke', { token }, asApi);
+      assert.equal(response.statusCode, 200, response.body);
+      assert.equal(response.body, '');
+    }
+  });
+
+  test('a caller without client credentials gets 200 for a confidential client\'s revoked token', async () => {
+    const s = await sessionOf('webapp', WEBAPP_SECRET);
+    await form('/revoke', { token: s.refresh_token }, { authorization: basic('webapp', WEBAPP_SECRET) });
+    for (const token of [s.refresh_token, s.access_token]) assert.equal((await form('/revoke', { token })).statusCode, 200);
+  });
+
+  test('another client\'s rotated-away refresh token answers 200 and leaves the session alone', async () => {
+    const s = await session();
+    const next = (await refresh(s.refresh_token)).json() as { access_token: string; refresh_token: string };
+    const response = await form('/revoke', { token: s.refresh_token, token_type_hint: 'refresh_token' }, asApi);
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal((await me(next.access_token)).statusCode, 200, 'the owner\'s session goes on');
+    assert.equal((await refresh(next.refresh_token)).statusCode, 200);
+  });
+
+  test('another client\'s tokens of a disabled user answer 200 and change nothing', async () => {
+    await t.services.users.create({ username: 'ivan', password: 'ivan-long-password', scopes: ['me'] });
+    const s = await session('ivan', 'ivan-long-password');
+    await t.services.users.setDisabled('ivan', true);
+    for (const token of [s.refresh_token, s.access_token]) assert.equal((await form('/revoke', { token }, asApi)).statusCode, 200);
+    await t.services.users.setDisabled('ivan', false);
+    assert.equal((await me(s.access_token)).statusCode, 200);
+  });
+
+  test('another client\'s expired access token and idle-ended session answer 200', async () => {
+    const s = await session();
+    t.clock.advance(16 * 60_000);
+    assert.equal((await me(s.access_token)).statusCode, 401, 'the access token has expired');
+    assert.equal((await form('/revoke', { token: s.access_token }, asApi)).statusCode, 200);
+    t.clock.advance(14 * 86_400_000);
+    assert.equal((await refresh(s.refresh_token)).statusCode, 400, 'the session has ended');
+    assert.equal((await form('/revoke', { token: s.refresh_token }, asApi)).statusCode, 200);
+  });
+
+  test('the owner revoking its already revoked token again gets 200', async () => {
+    const s = await session();
+    for (let i = 0; i < 2; i++) {
+      for (const token of [s.refresh_token, s.access_token]) assert.equal((await form('/revoke', { token })).statusCode, 200);
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 import type { Store } from '../store/store.js';
 import type { AccessTokenVerifier } from './access-token-verifier.js';
 import type { Clock } from './clock.js';
-import { isSessionLive, sessionExpiresAt, type SessionLifetime } from './session-lifetime.js';
+import { sessionExpiresAt, type SessionLifetime } from './session-lifetime.js';
 import { scopesStillHeld } from './scopes.js';
+import { isTokenActive } from './token-activity.js';
 import { lookUpToken, type TokenTypeHint } from './token-lookup.js';
 
 export interface IntrospectionDeps {
@@ -40,9 +41,8 @@ const INACTIVE = Object.freeze({ active: false as const });
  */
 export async function introspectToken(deps: IntrospectionDeps, token: string, hint: TokenTypeHint | undefined): Promise<IntrospectionResponse> {
   const found = await lookUpToken(deps, token, hint);
-  if (!found || found.user.disabled) return INACTIVE;
+  if (!found || !isTokenActive(found, deps.clock, deps.lifetime)) return INACTIVE;
   const { session, user } = found;
-  if (!isSessionLive(session, deps.clock.now(), deps.lifetime)) return INACTIVE;
   if (found.kind === 'access_token') {
     const { claims } = found;
     return {
@@ -60,7 +60,6 @@ export async function introspectToken(deps: IntrospectionDeps, token: string, hi
       sid: claims.sid,
     };
   }
-  if (found.token.rotatedAt !== null) return INACTIVE;
   return {
     active: true,
     scope: scopesStillHeld(session.scope, user.scopes).join(' '),

@@ -38,7 +38,9 @@ export async function revocationRoutes(app: FastifyInstance, services: AuthServi
       schema: {
         summary: 'Revoke a token (RFC 7009)',
         description:
-          'Ends the session the access or refresh token belongs to. Always 200 for unknown, expired or already revoked tokens.',
+          'Ends the session the access or refresh token belongs to. Always 200 for a token that is not active ' +
+          '(unknown, expired, revoked, or of an ended session), whichever client asks; a live token of another client ' +
+          'is refused with 400 invalid_request.',
         tags: ['auth'],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenForm,
