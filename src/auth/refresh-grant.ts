@@ -63,6 +63,8 @@ export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrant
   const scope = deps.scopes.list().map((d) => d.name).filter((name) => granted.includes(name)).join(' ');
 
   // 6. Rotate atomically. Losing the race means another request used this token first: reuse.
+  //    Deliberately strict (RFC 9700 §4.14.2): a concurrent second use cannot be told from a thief
+  //    racing the client, so it ends the session, the winner's new tokens included.
   const next = newRefreshToken();
   if (!(await deps.store.rotateRefreshToken(oldHash, next.hash, session.id, now))) {
     await deps.store.revokeSession(session.id, now);
