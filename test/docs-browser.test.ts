@@ -16,6 +16,7 @@ import { createTestApp, type TestApp } from './helpers/test-app.js';
 const CHROMIUM = '/usr/bin/chromium';
 const STEP_TIMEOUT = 30_000;
 const SCHEME = 'OAuth2PasswordBearer';
+const CLIENT_SCHEME = 'clientBasic';
 const SCREENSHOT = '/tmp/docs.png';
 
 function inCi(): boolean {
@@ -61,25 +62,28 @@ async function openDocs(page: Page, origin: string, path: string): Promise<void>
 }
 
 /**
- * Fills the Authorize dialog's password flow form and submits it; returns the dialog and the
- * token request it made (wherever it went, so a wrong URL fails with that URL, not a timeout).
+ * Fills the Authorize dialog's password flow form and submits it; returns the dialog, its password
+ * flow section and the token request it made (wherever it went, so a wrong URL fails with that URL,
+ * not a timeout). The dialog also offers HTTP Basic client authentication, with buttons of its own.
  */
 async function logInThroughDialog(page: Page, username: string, password: string, scopes: string[]) {
   await page.locator('.auth-wrapper button.authorize').click();
   const dialog = page.locator('.dialog-ux .modal-ux');
   await dialog.waitFor();
-  await dialog.locator('#oauth_username').fill(username);
-  await dialog.locator('#oauth_password').fill(password);
+  await dialog.locator('.auth-container h4', { hasText: `${CLIENT_SCHEME} (http, Basic)` }).waitFor();
+  const oauth = dialog.locator('.auth-container').filter({ has: page.locator('h4', { hasText: `${SCHEME} (OAuth2, password)` }) });
+  await oauth.locator('#oauth_username').fill(username);
+  await oauth.locator('#oauth_password').fill(password);
   for (const scope of scopes) {
     // The checkboxes are visually hidden: their labels are what a person clicks.
     const id = `${scope}-password-checkbox-${SCHEME}`;
-    await dialog.locator(`label[for="${id}"]`).click();
-    assert.equal(await dialog.locator(`input[id="${id}"]`).isChecked(), true, `scope ${scope} ticked`);
+    await oauth.locator(`label[for="${id}"]`).click();
+    assert.equal(await oauth.locator(`input[id="${id}"]`).isChecked(), true, `scope ${scope} ticked`);
   }
   const posted = page.waitForRequest((r) => r.method() === 'POST' && /\/token$/.test(new URL(r.url()).pathname));
-  await dialog.locator('button.modal-btn.auth.authorize', { hasText: 'Authorize' }).click();
+  await oauth.locator('button.modal-btn.auth.authorize', { hasText: 'Authorize' }).click();
   const tokenRequest = await posted;
-  return { dialog, tokenRequest };
+  return { dialog, oauth, tokenRequest };
 }
 
 function tokenPosts(traffic: Traffic): Request[] {
@@ -145,11 +149,11 @@ test('interactive docs: Swagger UI logs in with the password flow and calls GET 
         for (const { url, status } of assetResponses) assert.ok(status === 200 || status === 304, `${url} answered ${status}`);
         assert.deepEqual(traffic.foreign(), [], 'rendering the docs requested nothing off the test server');
 
-        const { dialog, tokenRequest } = await logInThroughDialog(page, 'johndoe', 'secret', ['me', 'items']);
+        const { dialog, oauth, tokenRequest } = await logInThroughDialog(page, 'johndoe', 'secret', ['me', 'items']);
         // The dialog POSTed the form to /token itself, not to a path relative to the docs page.
         assert.equal(tokenRequest.url(), `${origin}/token`);
-        await dialog.locator('button', { hasText: 'Logout' }).waitFor();
-        await dialog.locator('h6', { hasText: /^\s*Authorized\s*$/ }).first().waitFor();
+        await oauth.locator('button', { hasText: 'Logout' }).waitFor();
+        await oauth.locator('h6', { hasText: /^\s*Authorized\s*$/ }).first().waitFor();
         assert.equal(await dialog.locator('.errors').count(), 0, 'no auth error shown');
 
         const posts = tokenPosts(traffic);
@@ -168,7 +172,7 @@ test('interactive docs: Swagger UI logs in with the password flow and calls GET 
 
         if (docsPath === '/docs') await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
-        await dialog.locator('button.btn-done', { hasText: 'Close' }).click();
+        await oauth.locator('button.btn-done', { hasText: 'Close' }).click();
         await dialog.waitFor({ state: 'detached' });
         await page.locator('.auth-wrapper button.authorize.locked').waitFor();
 
@@ -205,7 +209,7 @@ test('interactive docs: Swagger UI logs in with the password flow and calls GET 
     const { context, page, traffic } = await openContext(launched, origin);
     try {
       await openDocs(page, origin, '/docs');
-      const { dialog, tokenRequest } = await logInThroughDialog(page, 'alice', 'secret2', ['me']);
+      const { dialog, oauth, tokenRequest } = await logInThroughDialog(page, 'alice', 'secret2', ['me']);
       assert.equal(tokenRequest.url(), `${origin}/token`);
       const error = dialog.locator('.errors', { hasText: 'Inactive user' });
       await error.waitFor();
@@ -219,7 +223,7 @@ test('interactive docs: Swagger UI logs in with the password flow and calls GET 
       assert.equal((await posts[0]!.response())?.status(), 400);
       // Still logged out: no Logout button, the Authorize button is still offered.
       assert.equal(await dialog.locator('button', { hasText: 'Logout' }).count(), 0);
-      await dialog.locator('button.modal-btn.auth.authorize', { hasText: 'Authorize' }).waitFor();
+      await oauth.locator('button.modal-btn.auth.authorize', { hasText: 'Authorize' }).waitFor();
 
       assert.deepEqual(traffic.foreign(), [], 'every request went to the test server');
     } finally {

@@ -30,10 +30,47 @@ describe('GET /openapi.json', () => {
     });
   });
 
-  test('declares each protected route\'s security requirement, and none on /token', () => {
-    assert.deepEqual(doc.paths['/users/me'].get.security, [{ OAuth2PasswordBearer: ['me'] }]);
-    assert.deepEqual(doc.paths['/users/me/items'].get.security, [{ OAuth2PasswordBearer: ['items', 'me'] }]);
-    assert.equal(doc.paths['/token'].post.security, undefined);
+  test('declares HTTP Basic client authentication (RFC 6749 §2.3.1) as a security scheme', () => {
+    assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['OAuth2PasswordBearer', 'clientBasic']);
+    const { description, ...scheme } = doc.components.securitySchemes.clientBasic;
+    assert.deepEqual(scheme, { type: 'http', scheme: 'basic' });
+    assert.match(description, /client_id and client_secret/);
+  });
+
+  test('pins the security requirement of every route, so a change to who may call what is deliberate', () => {
+    const bearer = (...scopes: string[]) => [{ OAuth2PasswordBearer: scopes }];
+    const admin = bearer('admin');
+    // A registered client authenticates with Basic (or form fields); `{}`: no client authentication.
+    const clientOrNone = [{ clientBasic: [] }, {}];
+    const expected: Record<string, unknown> = {
+      'POST /token': clientOrNone,
+      'POST /revoke': clientOrNone,
+      // RFC 7662 §2.1: an admin's token or a confidential client, never an anonymous caller.
+      'POST /introspect': [{ OAuth2PasswordBearer: ['admin'] }, { clientBasic: [] }],
+      'POST /logout': bearer(),
+      'POST /logout/all': bearer(),
+      'GET /users/me': bearer('me'),
+      'GET /users/me/items': bearer('items', 'me'),
+      'PUT /users/me/password': bearer('me'),
+      'POST /admin/users': admin,
+      'GET /admin/users': admin,
+      'GET /admin/users/{username}': admin,
+      'POST /admin/users/{username}/disable': admin,
+      'POST /admin/users/{username}/enable': admin,
+      'PUT /admin/users/{username}/scopes': admin,
+      'PUT /admin/users/{username}/password': admin,
+      'GET /.well-known/jwks.json': undefined,
+      'GET /.well-known/oauth-authorization-server': undefined,
+      'GET /healthz': undefined,
+      'GET /readyz': undefined,
+    };
+    const actual: Record<string, unknown> = {};
+    for (const [path, operations] of Object.entries<Record<string, { security?: unknown }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) actual[`${method.toUpperCase()} ${path}`] = operation.security;
+    }
+    assert.deepEqual(actual, expected);
+    // No document-wide requirement: a route without its own is public.
+    assert.equal(doc.security, undefined);
   });
 
   test('documents /token as a form post and hides the 405 stubs and itself', () => {

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ScopeRegistry } from '../auth/scopes.js';
-import { OAUTH2_SCHEME } from './schemas.js';
+import { CLIENT_BASIC_SCHEME, OAUTH2_SCHEME } from './schemas.js';
 
 const DOCS_PREFIX = '/docs';
 
@@ -29,6 +29,13 @@ export async function registerDocs(app: FastifyInstance, scopes: ScopeRegistry, 
                 scopes: Object.fromEntries(scopes.list().map((s) => [s.name, s.description])),
               },
             },
+          },
+          [CLIENT_BASIC_SCHEME]: {
+            type: 'http',
+            scheme: 'basic',
+            description:
+              'Client authentication (RFC 6749 §2.3.1): client_id and client_secret, each form-url-encoded. ' +
+              'The same credentials may come as form fields instead, never both.',
           },
         },
       },

@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 /** Route schemas: the single source of validation, response serialization and the OpenAPI document. */
 
 export const OAUTH2_SCHEME = 'OAuth2PasswordBearer';
+/** The OpenAPI name of HTTP Basic client authentication (RFC 6749 §2.3.1). */
+export const CLIENT_BASIC_SCHEME = 'clientBasic';
 
 export const DetailError = Type.Object(
   { detail: Type.String() },

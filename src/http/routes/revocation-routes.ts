@@ -11,7 +11,7 @@ import { readClientCredentials } from '../client-credentials.js';
 import { limitFailedAttempts } from '../failure-rate-limit.js';
 import { acceptFormsOnly, OAUTH_BODY_LIMIT, oauthRoute } from '../oauth-endpoint.js';
 import { assertNoCredentialsInQuery, readForm, requireParam } from '../oauth-form.js';
-import { IntrospectionBody, OAuthErrorBody, OAUTH2_SCHEME, protectedRouteErrors, TokenForm } from '../schemas.js';
+import { CLIENT_BASIC_SCHEME, IntrospectionBody, OAuthErrorBody, OAUTH2_SCHEME, protectedRouteErrors, TokenForm } from '../schemas.js';
 import { requestAudit } from '../request-audit.js';
 
 const FIELDS = ['token', 'token_type_hint', 'client_id', 'client_secret'] as const;
@@ -42,6 +42,8 @@ export async function revocationRoutes(app: FastifyInstance, services: AuthServi
           '(unknown, expired, revoked, or of an ended session), whichever client asks; a live token of another client ' +
           'is refused with 400 invalid_request.',
         tags: ['auth'],
+        // RFC 7009 §2.1: confidential clients authenticate; public ones, the built-in one included, need not.
+        security: [{ [CLIENT_BASIC_SCHEME]: [] }, {}],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenForm,
         response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthErrorBody, 401: OAuthErrorBody },
@@ -62,9 +64,13 @@ export async function revocationRoutes(app: FastifyInstance, services: AuthServi
       ...common,
       schema: {
         summary: 'Introspect a token (RFC 7662)',
-        description: 'For confidential clients (HTTP Basic or form credentials) or a bearer token with the admin scope.',
+        description:
+          'For a confidential client (HTTP Basic, or client_id and client_secret form fields) or a bearer access token ' +
+          'with the admin scope. The bearer token is not an RFC 8414 client authentication method, so the server ' +
+          'metadata lists only the client ones. Without either: 401 invalid_client.',
         tags: ['auth'],
-        security: [{ [OAUTH2_SCHEME]: ['admin'] }, {}],
+        // RFC 7662 §2.1: the caller must be authorized; anonymous callers are not.
+        security: [{ [OAUTH2_SCHEME]: ['admin'] }, { [CLIENT_BASIC_SCHEME]: [] }],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenForm,
         response: { 200: IntrospectionBody, 400: OAuthErrorBody, 401: OAuthErrorBody, 403: OAuthErrorBody },

@@ -8,7 +8,7 @@ import { readClientCredentials } from '../client-credentials.js';
 import { assertNoCredentialsInQuery, readForm, requireParam } from '../oauth-form.js';
 import { limitFailedAttempts } from '../failure-rate-limit.js';
 import { acceptFormsOnly, OAUTH_BODY_LIMIT, oauthRoute } from '../oauth-endpoint.js';
-import { OAuthErrorBody, TokenRequestForm, TokenResponseBody } from '../schemas.js';
+import { CLIENT_BASIC_SCHEME, OAuthErrorBody, TokenRequestForm, TokenResponseBody } from '../schemas.js';
 import { requestAudit } from '../request-audit.js';
 
 const TOKEN_FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret'] as const;
@@ -34,6 +34,8 @@ export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Prom
           'Exchange a username and password (RFC 6749 §4.3), or a refresh token (§6), for a bearer access token ' +
           'and a new single-use refresh token. Send the fields as application/x-www-form-urlencoded.',
         tags: ['auth'],
+        // A registered client authenticates (Basic here, or form fields); none means the built-in public client.
+        security: [{ [CLIENT_BASIC_SCHEME]: [] }, {}],
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequestForm,
         response: {
