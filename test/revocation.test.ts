@@ -290,4 +290,42 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.equal(response.body.includes('evil.example'), false);
   });
+
+  test('advertises only registered client authentication methods, each of which the endpoint accepts', async () => {
+    const body = (await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json();
+    assert.deepEqual(body.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+    // Introspection is for confidential clients; an admin's bearer token is no client auth method.
+    assert.deepEqual(body.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+    // The RFC 7591 §4.2 registry of token endpoint authentication methods.
+    const registered = ['none', 'client_secret_post', 'client_secret_basic', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+    for (const field of ['token_endpoint_auth_methods_supported', 'revocation_endpoint_auth_methods_supported', 'introspection_endpoint_auth_methods_supported']) {
+      for (const method of body[field] as string[]) assert.ok(registered.includes(method), `${field}: ${method} is not a registered method`);
+    }
+    // Required, and empty: no authorization endpoint, so no response_type values (RFC 8414 §2).
+    assert.deepEqual(body.response_types_supported, []);
+    assert.equal(body.authorization_endpoint, undefined);
+
+    // How a client presents itself with each method: form fields and headers.
+    const as = (id: string, secret: string): Record<string, [Record<string, string>, Record<string, string>]> => ({
+      client_secret_basic: [{}, { authorization: basic(id, secret) }],
+      client_secret_post: [{ client_id: id, client_secret: secret }, {}],
+      none: [{}, {}],
+    });
+    const target = await session();
+    for (const method of body.introspection_endpoint_auth_methods_supported as string[]) {
+      const [fields, headers] = as('api', CONFIDENTIAL_SECRET)[method]!;
+      const response = await form('/introspect', { token: target.access_token, ...fields }, headers);
+      assert.equal(response.statusCode, 200, `${method}: ${response.body}`);
+      assert.equal(response.json().active, true);
+    }
+    for (const method of body.revocation_endpoint_auth_methods_supported as string[]) {
+      // "none" is the built-in public client, which owns the tokens of requests naming no client.
+      const token = (method === 'none' ? await session() : await sessionOf('webapp', WEBAPP_SECRET)).refresh_token;
+      const [fields, headers] = as('webapp', WEBAPP_SECRET)[method]!;
+      const response = await form('/revoke', { token, ...fields }, headers);
+      assert.equal(response.statusCode, 200, `${method}: ${response.body}`);
+      assert.equal((await form('/introspect', { token }, { authorization: basic('api', CONFIDENTIAL_SECRET) })).json().active, false, method);
+    }
+  });
 });

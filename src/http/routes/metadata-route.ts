@@ -8,6 +8,8 @@ import type { ScopeRegistry } from '../../auth/scopes.js';
  */
 export async function metadataRoute(app: FastifyInstance, issuer: string, scopes: ScopeRegistry): Promise<void> {
   const base = issuer.replace(/\/+$/, '');
+  // Names from the registry RFC 7591 §4.2 set up, which RFC 8414 §2 points to. "none": a public
+  // client, the built-in one included, only names itself.
   const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none'];
   const metadata = Object.freeze({
     issuer,
@@ -16,12 +18,16 @@ export async function metadataRoute(app: FastifyInstance, issuer: string, scopes
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
     scopes_supported: scopes.list().map((s) => s.name),
-    // No authorization endpoint: the password and refresh grants need none (RFC 8414 §2).
+    // Required by RFC 8414 §2, and empty on purpose: response types are values of the
+    // authorization endpoint's response_type, and the password and refresh grants need no such
+    // endpoint, so there is none and no response type is supported.
     response_types_supported: [],
     grant_types_supported: [...GRANT_TYPES],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'bearer'],
+    // Confidential clients only (RFC 7662 §2.1). An admin's bearer token is also accepted, but it
+    // is not a client authentication method, so it is described in the OpenAPI document instead.
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${base}/docs`,
   });
   const body = JSON.stringify(metadata);
