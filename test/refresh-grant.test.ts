@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { hashClientSecret } from '../src/auth/clients.js';
+import Database from 'better-sqlite3';
 import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
@@ -159,11 +161,36 @@ describe('refresh grant (RFC 6749 §6, RFC 9700 §4.14.2)', () => {
     assertInvalidGrant(await refresh(session.refresh_token));
   });
 
-  test('the refresh token is stored only as a hash', async () => {
-    const { refresh_token } = await loginFull();
-    const found = await t.services.store.findRefreshToken(refresh_token);
-    assert.equal(found, undefined);
-    assert.notEqual(hashClientSecret(refresh_token), refresh_token);
+  test('the refresh token is stored only as a hash: no column of any table holds it, one holds its SHA-256', async () => {
+    const first = await loginFull();
+    const rotated = (await refresh(first.refresh_token)).json() as { refresh_token: string };
+    const database = new Database(t.config.databaseUrl, { readonly: true, fileMustExist: true });
+    try {
+      const tables = database.prepare("select name from sqlite_master where type = 'table'").pluck().all() as string[];
+      assert.ok(tables.includes('refresh_tokens'), tables.join(' '));
+      const values: unknown[] = [];
+      for (const table of tables) {
+        for (const row of database.prepare(`select * from "${table}"`).raw().all() as unknown[][]) values.push(...row);
+      }
+      const text = (value: unknown) => (Buffer.isBuffer(value) ? [value.toString('utf8'), value.toString('hex')] : [String(value)]);
+      for (const token of [first.refresh_token, rotated.refresh_token]) {
+        assert.equal(values.some((v) => text(v).some((s) => s.includes(token))), false, 'the raw token is stored');
+        const digest = createHash('sha256').update(token).digest();
+        const forms = [digest.toString('base64url'), digest.toString('base64'), digest.toString('hex')];
+        assert.ok(
+          values.some((v) => (Buffer.isBuffer(v) ? v.equals(digest) : forms.includes(String(v)))),
+          'the token\'s SHA-256 is stored',
+        );
+      }
+    } finally {
+      database.close();
+    }
+    // Nor anywhere in the files, write-ahead log included.
+    for (const file of [t.config.databaseUrl, `${t.config.databaseUrl}-wal`]) {
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      for (const token of [first.refresh_token, rotated.refresh_token]) assert.equal(bytes.includes(token), false, `${token} in ${file}`);
+    }
   });
 });
 
