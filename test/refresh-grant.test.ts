@@ -118,17 +118,26 @@ describe('refresh grant (RFC 6749 §6, RFC 9700 §4.14.2)', () => {
     assertInvalidGrant(await refresh(refresh_token));
   });
 
-  test('the absolute lifetime (30 days) ends a session however active', async () => {
+  test('the absolute lifetime (30 days) ends a session however active, to the millisecond', async () => {
     let { refresh_token } = await loginFull();
-    for (let day = 0; day < 29; day += 7) {
+    // Refreshed weekly, the session never reaches its idle lifetime (14 days).
+    for (let day = 7; day < 30; day += 7) {
       t.clock.advance(7 * DAY);
-      if (day + 7 >= 30) break;
       const response = await refresh(refresh_token);
-      assert.equal(response.statusCode, 200, `day ${day + 7}`);
+      assert.equal(response.statusCode, 200, `day ${day}`);
       refresh_token = response.json().refresh_token;
     }
-    t.clock.advance(2 * DAY);
-    assertInvalidGrant(await refresh(refresh_token));
+    // Day 28: one millisecond before 30 days since login, a refresh still works...
+    t.clock.advance(2 * DAY - 1);
+    const last = await refresh(refresh_token);
+    assert.equal(last.statusCode, 200, last.body);
+    assert.equal((await me(last.json().access_token)).statusCode, 200);
+    // ...and from 30 days on, neither the new refresh token nor its access token does.
+    t.clock.advance(1);
+    assertInvalidGrant(await refresh(last.json().refresh_token));
+    const refused = await me(last.json().access_token);
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.match(String(refused.headers['www-authenticate']), /error="invalid_token"/);
   });
 
   test('a refresh token cannot be used as an access token', async () => {
