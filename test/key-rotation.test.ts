@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createAuthServices } from '../src/auth/auth-services.js';
-import { KeyRing } from '../src/auth/key-ring.js';
+import { KEY_RELOAD_INTERVAL_MS, KeyRing } from '../src/auth/key-ring.js';
 import { buildApp } from '../src/app.js';
 import { createTestApp, login, type TestApp } from './helpers/test-app.js';
 
@@ -34,6 +34,55 @@ describe('signing key rotation', () => {
     await t.services.keys.reload();
     assert.deepEqual(await jwksKids(t.app), [newKid]);
     assert.equal((await me(t.app, before)).statusCode, 401);
+  });
+
+  test('the old key stays in the JWKS and verifies its last token until that token expires, and leaves after', async (t) => {
+    // No verified-token cache: every check below goes through the key.
+    const app = await createTestApp({ env: { GATEHOUSE_TOKEN_CACHE_SIZE: '0' } });
+    t.after(() => app.close());
+    const LEEWAY_MS = 30_000;
+    const first = await login(app.app);
+    const oldKid = decodeProtectedHeader(first).kid!;
+    const retiredAt = app.clock.now();
+    const newKid = await KeyRing.rotate(app.services.store, 'ES256', app.clock);
+
+    // The old key's last token: signed by an instance that has not reloaded yet, at the last moment.
+    app.clock.advance(KEY_RELOAD_INTERVAL_MS - 1);
+    const last = await login(app.app);
+    assert.equal(decodeProtectedHeader(last).kid, oldKid);
+    await app.services.keys.reload();
+    const current = await login(app.app);
+    assert.equal(decodeProtectedHeader(current).kid, newKid);
+
+    // One millisecond before the last token expires (its exp plus the verifier's leeway)...
+    const lastEnds = (decodeJwt(last).exp! * 1000) + LEEWAY_MS;
+    app.clock.advance(lastEnds - 1 - app.clock.now());
+    await app.services.keys.reload();
+    const jwks = (await app.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet;
+    assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [oldKid, newKid].sort());
+    assert.equal((await me(app.app, last)).statusCode, 200);
+    // ...and for another service holding only the published JWKS.
+    const verified = await jwtVerify(last, createLocalJWKSet(jwks), {
+      issuer: app.config.issuer,
+      audience: app.config.audience,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+      clockTolerance: LEEWAY_MS / 1000,
+      currentDate: new Date(app.clock.now()),
+    });
+    assert.equal(verified.protectedHeader.kid, oldKid);
+
+    app.clock.advance(1);
+    assert.equal((await me(app.app, last)).statusCode, 401, 'the last token has expired');
+
+    // Once no token the old key could have signed is still valid, it leaves the JWKS and the verifier.
+    app.clock.advance(retiredAt + KEY_RELOAD_INTERVAL_MS + app.config.accessTokenTtl * 1000 + LEEWAY_MS - app.clock.now());
+    await app.services.keys.reload();
+    assert.deepEqual(await jwksKids(app.app), [newKid]);
+    const refused = await me(app.app, last);
+    assert.equal(refused.statusCode, 401);
+    assert.equal((await me(app.app, current)).statusCode, 401, 'the new key\'s token of then has expired too');
+    assert.equal((await me(app.app, await login(app.app))).statusCode, 200);
   });
 
   test('another instance on the same database accepts a new key\'s tokens at once, without waiting for its reload', async () => {
