@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { EnvSchema } from '../src/config.js';
+import { TokenResponseBody } from '../src/http/schemas.js';
 import { spawnServer } from './helpers/spawn-server.js';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -72,5 +73,29 @@ describe('README', () => {
       const fallback = (schema as { default?: unknown }).default;
       if (fallback !== undefined) assert.equal(documented.get(name), `\`${String(fallback)}\``, `${name} default`);
     }
+  });
+
+  test('the answers table names every field of a successful /token answer', () => {
+    const row = /^\| `POST \/token` with `username`.*\| 200 `\{(.*)\}` \|$/m.exec(section('What the server answers'));
+    assert.ok(row, 'the password grant row');
+    const fields = row[1]!.split(',').map((f) => f.split(':')[0]!.replaceAll('"', ''));
+    assert.deepEqual(fields, Object.keys(TokenResponseBody.properties));
+  });
+
+  test('the command line section shows every command `gatehouse --help` lists', () => {
+    const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const commands = help
+      .slice(help.indexOf('Commands:'))
+      .split('\n')
+      .slice(1)
+      .filter((line) => line.startsWith('  '))
+      .map((line) => line.trim().split(/\s+[<[]|\s{2,}/)[0]!);
+    assert.ok(commands.length >= 10, commands.join(', '));
+    const documented = /```sh\n([\s\S]*?)```/.exec(section('Command line'))![1]!;
+    for (const command of commands) assert.match(documented, new RegExp(`^npx gatehouse ${command}\\b`, 'm'), command);
   });
 });
