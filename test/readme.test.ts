@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { EnvSchema } from '../src/config.js';
 import { TokenResponseBody } from '../src/http/schemas.js';
@@ -34,6 +35,27 @@ function walkthroughSteps(): Step[] {
   return steps;
 }
 
+/**
+ * The `gatehouse` commands the README names (`npx gatehouse ...` or `node dist/cli/main.js ...`),
+ * each as the words before its first option: `users add bob`, `keys rotate`, or none for the bare command.
+ */
+function documentedCommands(): string[] {
+  const found = README.matchAll(/(?:npx gatehouse|node dist\/cli\/main\.js)((?: [a-z][a-z0-9-]*)*)/g);
+  return [...new Set([...found].map((m) => m[1]!.trim()))].sort();
+}
+
+/** Runs the CLI from the sources and resolves with its exit status and output. */
+function cli(args: string[]): Promise<{ status: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { PATH: process.env.PATH ?? '' } },
+      (err, stdout) => resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
 describe('README', () => {
   test('the first screen gives exactly two set-up commands: start and test', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(README)![1]!;
@@ -63,6 +85,17 @@ describe('README', () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('every gatehouse command the README shows exists: its --help exits 0 with its usage', async (t) => {
+    const commands = documentedCommands();
+    for (const expected of ['migrate', 'keys rotate', 'keys list', 'serve']) assert.ok(commands.includes(expected), `README shows ${expected}`);
+    const outcomes = await Promise.all(commands.map((command) => cli([...command.split(' ').filter(Boolean), '--help'])));
+    commands.forEach((command, i) => {
+      assert.equal(outcomes[i]!.status, 0, `gatehouse ${command} --help`);
+      assert.match(outcomes[i]!.stdout, /^Usage: gatehouse/, `gatehouse ${command} --help prints a usage`);
+    });
+    t.diagnostic(`${commands.length} commands checked: ${commands.map((c) => c || '(none)').join(', ')}`);
   });
 
   test('the configuration table lists every environment variable with its default', () => {
