@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createRemoteJWKSet } from 'jose';
+import { spawnServer } from './helpers/spawn-server.js';
 
 type Entry = typeof import('../src/index.js');
 type ServerEntry = typeof import('../src/server.js');
@@ -92,5 +93,30 @@ describe('the built package', () => {
     assert.throws(() => entry.parseBearer('Basic dXNlcjpwYXNz'), entry.NotAuthenticated);
     assert.throws(() => entry.parseBearer('Bearer not a token'), entry.InvalidToken);
     assert.equal(entry.parseBearer('bearer   abc.def.ghi '), 'abc.def.ghi');
+  });
+
+  test("the README's example for another service verifies a token from a running Gatehouse", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Verifying tokens in another service'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+    const expected = /```console\n\$ [^\n]*\n([\s\S]*?)```/.exec(section)![1]!;
+    const demo = await spawnServer(['--demo'], { DATABASE_URL: join(dir, 'demo.db') });
+    try {
+      const response = await fetch(`${demo.url}/token`, { method: 'POST', body: new URLSearchParams({ username: 'johndoe', password: 'secret' }) });
+      const { access_token } = (await response.json()) as { access_token: string };
+      const port = new URL(demo.url).port;
+      // Run from the package's folder, where `gatehouse` resolves to this package as it would in a dependent.
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', code.replaceAll(':8000', `:${port}`)],
+          { cwd: ROOT, env: { PATH: process.env.PATH ?? '', TOKEN: access_token } },
+          (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)),
+        ),
+      );
+      assert.equal(stdout, expected);
+    } finally {
+      await demo.stop();
+    }
   });
 });
