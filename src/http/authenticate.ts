@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import { assertScopes, type Principal, type ResourceAuthenticator } from '../auth/resource-authenticator.js';
 import { parseBearer } from './bearer.js';
 
@@ -9,15 +9,21 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler that admits only requests with a valid bearer token of a live session and enabled user. */
-export function authenticate(authenticator: ResourceAuthenticator): preHandlerAsyncHookHandler {
+/*
+ * Both hooks run at onRequest, before the body is read: a caller without a valid token, or without
+ * the route's scopes, learns nothing from the body's parser or schema (RFC 6750 §3: the challenge
+ * comes first) and costs no body parsing.
+ */
+
+/** An onRequest hook that admits only requests with a valid bearer token of a live session and enabled user. */
+export function authenticate(authenticator: ResourceAuthenticator): onRequestAsyncHookHandler {
   return async function authenticateBearer(request: FastifyRequest) {
     request.principal = await authenticator.authenticate(parseBearer(request.headers.authorization));
   };
 }
 
-/** A preHandler, after `authenticate`, that refuses tokens lacking any of `scopes` (403). */
-export function requireScopes(...scopes: string[]): preHandlerHookHandler {
+/** An onRequest hook, after `authenticate`, that refuses tokens lacking any of `scopes` (403). */
+export function requireScopes(...scopes: string[]): onRequestHookHandler {
   // Callback-style, as it never waits: an async hook costs a promise on every protected request.
   return function requireTokenScopes(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     try {

@@ -13,7 +13,7 @@ export async function accountRoutes(scope: FastifyInstance, services: AuthServic
   app.put(
     '/users/me/password',
     {
-      preHandler: [authenticate(services.authenticator), requireScopes('me')],
+      onRequest: [authenticate(services.authenticator), requireScopes('me')],
       schema: {
         summary: 'Change the current user\'s password',
         description: 'Needs the current password. Ends every other session of the user; this token keeps working.',

@@ -5,6 +5,7 @@ import type { AuthServices } from '../../auth/auth-services.js';
 import { UserNotFound } from '../../errors.js';
 import type { UserRecord } from '../../store/store.js';
 import { authenticate, requireScopes } from '../authenticate.js';
+import { ignoreRequestBodies } from '../ignore-body.js';
 import {
   AdminUser,
   CreateUserBody,
@@ -30,7 +31,7 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { users } = services;
   const common = {
-    preHandler: [authenticate(services.authenticator), requireScopes('admin')],
+    onRequest: [authenticate(services.authenticator), requireScopes('admin')],
   };
   const doc = { tags: ['admin'], security: [{ [OAUTH2_SCHEME]: ['admin'] }] };
 
@@ -85,24 +86,28 @@ export async function adminUsersRoutes(scope: FastifyInstance, services: AuthSer
     async (request) => toAdminUser(await users.get(request.params.username)),
   );
 
-  for (const action of ['disable', 'enable'] as const) {
-    app.post(
-      `/admin/users/:username/${action}`,
-      {
-        ...common,
-        schema: {
-          ...doc,
-          summary: action === 'disable' ? 'Disable a user (their tokens stop working at once)' : 'Enable a user',
-          params: UsernameParams,
-          response: { 200: { ...AdminUser, description: 'The user' }, ...protectedRouteErrors, ...userNotFound },
+  // Disable and enable take no body; their own scope ignores whatever body comes with them.
+  await app.register(async (bodyless) => {
+    ignoreRequestBodies(bodyless);
+    for (const action of ['disable', 'enable'] as const) {
+      bodyless.withTypeProvider<TypeBoxTypeProvider>().post(
+        `/admin/users/:username/${action}`,
+        {
+          ...common,
+          schema: {
+            ...doc,
+            summary: action === 'disable' ? 'Disable a user (their tokens stop working at once)' : 'Enable a user',
+            params: UsernameParams,
+            response: { 200: { ...AdminUser, description: 'The user' }, ...protectedRouteErrors, ...userNotFound },
+          },
         },
-      },
-      async (request) => {
-        const { username } = request.params;
-        return afterChange(username, await users.setDisabled(username, action === 'disable', requestAudit(request)));
-      },
-    );
-  }
+        async (request) => {
+          const { username } = request.params;
+          return afterChange(username, await users.setDisabled(username, action === 'disable', requestAudit(request)));
+        },
+      );
+    }
+  });
 
   app.put(
     '/admin/users/:username/scopes',

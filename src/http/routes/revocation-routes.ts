@@ -6,6 +6,7 @@ import { endSessions, revokeToken } from '../../auth/revocation.js';
 import type { TokenTypeHint } from '../../auth/token-lookup.js';
 import { InvalidClient } from '../../errors.js';
 import { authenticate } from '../authenticate.js';
+import { ignoreRequestBodies } from '../ignore-body.js';
 import { parseBearer } from '../bearer.js';
 import { readClientCredentials } from '../client-credentials.js';
 import { limitFailedAttempts } from '../failure-rate-limit.js';
@@ -95,6 +96,7 @@ export async function revocationRoutes(app: FastifyInstance, services: AuthServi
 
 /** POST /logout and POST /logout/all: end the caller's session, or all of the caller's sessions. */
 export async function logoutRoutes(app: FastifyInstance, services: AuthServices): Promise<void> {
+  ignoreRequestBodies(app);
   const bearer = authenticate(services.authenticator);
   for (const [url, all] of [
     ['/logout', false],
@@ -103,7 +105,7 @@ export async function logoutRoutes(app: FastifyInstance, services: AuthServices)
     app.post(
       url,
       {
-        preHandler: bearer,
+        onRequest: bearer,
         schema: {
           summary: all ? 'Log out everywhere' : 'Log out',
           description: all

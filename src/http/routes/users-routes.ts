@@ -11,7 +11,7 @@ export async function usersRoutes(app: FastifyInstance, authenticator: ResourceA
   app.get(
     '/users/me',
     {
-      preHandler: [bearer, requireScopes('me')],
+      onRequest: [bearer, requireScopes('me')],
       schema: {
         summary: 'Read the current user',
         tags: ['users'],
@@ -28,7 +28,7 @@ export async function usersRoutes(app: FastifyInstance, authenticator: ResourceA
   app.get(
     '/users/me/items',
     {
-      preHandler: [bearer, requireScopes('items', 'me')],
+      onRequest: [bearer, requireScopes('items', 'me')],
       schema: {
         summary: "Read the current user's items",
         tags: ['users'],
