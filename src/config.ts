@@ -2,6 +2,7 @@ import envSchema from 'env-schema';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
+import { hs256SecretWeakness } from './auth/hs256-secret-weakness.js';
 
 /**
  * Every environment variable Gatehouse reads, with its default. This is the one place the
@@ -41,7 +42,7 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_SIGNING_ALG: Type.Union([Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('EdDSA')], {
     default: 'ES256',
   }),
-  /** When set (at least 32 bytes), tokens are signed with HS256 and this secret instead. */
+  /** When set, tokens are signed with HS256 and this secret instead: at least 32 bytes, about 128 bits of entropy, never a published one. */
   GATEHOUSE_HS256_SECRET: Type.Optional(Type.String()),
   /** argon2id memory cost in KiB; may only be raised above the OWASP minimum. */
   GATEHOUSE_ARGON2_MEMORY_KIB: Type.Integer({ default: 19456, minimum: 19456, maximum: 4194304 }),
@@ -110,9 +111,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The secret printed in FastAPI's JWT tutorial: public, so never acceptable as a signing key. */
-const PUBLISHED_SECRETS = new Set(['09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7']);
-
 /** Reads and validates the environment (or `env` given by a test) into a frozen Config. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   let raw: Env;
@@ -136,14 +134,10 @@ function pickDefined(env: Record<string, string | undefined>): Record<string, st
 function buildConfig(raw: Env): Config {
   const production = raw.NODE_ENV === 'production';
   const secret = raw.GATEHOUSE_HS256_SECRET;
-  if (secret !== undefined) {
-    // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
-    if (Buffer.byteLength(secret, 'utf8') < 32) {
-      throw new ConfigError('GATEHOUSE_HS256_SECRET must be at least 32 bytes (256 bits)');
-    }
-    if (PUBLISHED_SECRETS.has(secret)) {
-      throw new ConfigError('GATEHOUSE_HS256_SECRET is a secret published in a tutorial; generate your own');
-    }
+  // Refused in every mode: a development server's tokens are as forgeable as any other's.
+  const weakness = secret === undefined ? undefined : hs256SecretWeakness(secret);
+  if (weakness !== undefined) {
+    throw new ConfigError(`GATEHOUSE_HS256_SECRET ${weakness}; generate one with: openssl rand -base64 48`);
   }
   if (raw.GATEHOUSE_REFRESH_IDLE_TTL > raw.GATEHOUSE_REFRESH_ABSOLUTE_TTL) {
     throw new ConfigError('GATEHOUSE_REFRESH_IDLE_TTL must not exceed GATEHOUSE_REFRESH_ABSOLUTE_TTL');

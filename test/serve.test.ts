@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnServer } from './helpers/spawn-server.js';
+import { WEAK_SECRETS } from './helpers/hs256-secrets.js';
+import { runServerToExit, spawnServer } from './helpers/spawn-server.js';
 
 let dir: string;
 before(() => {
@@ -78,6 +79,20 @@ describe('running the server', () => {
       assert.equal(login.status, 400);
     } finally {
       await server.stop();
+    }
+  });
+
+  test('a weak HS256 secret stops the server with exit status 1 and one line, in every mode (was accepted)', async () => {
+    // The reported ones; test/signing-keys.test.ts checks every kind through loadConfig.
+    for (const [i, [secret, why]] of WEAK_SECRETS.slice(0, 4).entries()) {
+      // Demo and production alternate, so each mode sees a repeat and a published secret.
+      const [args, env] = i % 2 === 0 ? [['--demo'], {}] : [[], { NODE_ENV: 'production' }];
+      const what = `${JSON.stringify(secret)} ${JSON.stringify(env)}`;
+      const result = await runServerToExit(args, { ...env, DATABASE_URL: join(dir, `weak-${i}.db`), GATEHOUSE_HS256_SECRET: secret });
+      assert.equal(result.code, 1, `${what}: ${result.stderr}`);
+      assert.match(result.stderr, /^gatehouse: GATEHOUSE_HS256_SECRET [^\n]+; generate one with: openssl rand -base64 48\n$/, what);
+      assert.match(result.stderr, why, what);
+      assert.equal(result.stdout, '', `${what}: nothing was served`);
     }
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { createAuthServices } from '../src/auth/auth-services.js';
 import { systemClock } from '../src/auth/clock.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/open-store.js';
+import { STRONG_SECRET, WEAK_SECRETS } from './helpers/hs256-secrets.js';
 import { createTestApp, login } from './helpers/test-app.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -68,7 +70,7 @@ describe('signing keys and /.well-known/jwks.json', () => {
   });
 
   test('with GATEHOUSE_HS256_SECRET tokens are HS256 and the JWKS publishes no key', async () => {
-    const t = await createTestApp({ env: { GATEHOUSE_HS256_SECRET: 'k'.repeat(32) } });
+    const t = await createTestApp({ env: { GATEHOUSE_HS256_SECRET: STRONG_SECRET } });
     try {
       const token = await login(t.app);
       const header = decodeProtectedHeader(token);
@@ -90,5 +92,30 @@ describe('signing keys and /.well-known/jwks.json', () => {
       () => loadConfig({ GATEHOUSE_HS256_SECRET: '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7' }),
       /published/,
     );
+  });
+
+  test('weak HS256 secrets of 32 bytes or more are refused in every mode, saying how to make a good one', () => {
+    for (const [secret, why] of WEAK_SECRETS) {
+      for (const env of [{}, { NODE_ENV: 'production' }, { GATEHOUSE_DEMO: 'true' }]) {
+        assert.throws(
+          () => loadConfig({ ...env, GATEHOUSE_HS256_SECRET: secret }),
+          (err: unknown) => {
+            assert.ok(err instanceof ConfigError, `${JSON.stringify(secret)} ${JSON.stringify(env)}`);
+            assert.match(err.message, why);
+            assert.match(err.message, /generate one with: openssl rand -base64 48$/);
+            assert.equal(err.message.includes(secret.trim()), false, 'the message never repeats the secret');
+            return true;
+          },
+        );
+      }
+    }
+  });
+
+  test('random secrets as openssl or a password manager make them are accepted', () => {
+    for (let i = 0; i < 200; i++) {
+      for (const secret of [randomBytes(48).toString('base64'), randomBytes(32).toString('base64'), randomBytes(32).toString('hex'), randomBytes(32).toString('base64url')]) {
+        assert.equal(loadConfig({ GATEHOUSE_HS256_SECRET: secret }).hs256Secret, secret);
+      }
+    }
   });
 });

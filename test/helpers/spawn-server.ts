@@ -14,16 +14,20 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
+function startMain(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /**
  * Starts `src/main.ts` as a real process on a free port and waits for its banner, so tests see
  * exactly what a user running the server sees.
  */
 export async function spawnServer(args: string[], env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startMain(args, env);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -55,4 +59,21 @@ export async function spawnServer(args: string[], env: Record<string, string>): 
       return code;
     },
   };
+}
+
+/**
+ * Runs `src/main.ts` for a start that must fail: resolves with its exit code and output once it
+ * exits, or kills it and rejects if it is still running after `timeoutMs` (it started).
+ */
+export async function runServerToExit(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = startMain(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  if (signal !== null) throw new Error(`the server was still running after ${timeoutMs} ms: ${stdout}${stderr}`);
+  return { code, stdout, stderr };
 }
