@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test, type TestContext } from 'nod
 import { createTestSchema } from './helpers/postgres.js';
 import { ClientExists, UserExists } from '../src/errors.js';
 import { openStore } from '../src/store/open-store.js';
+import { isStoreUnavailable } from '../src/store/store-unavailable.js';
 import type { Store } from '../src/store/store.js';
 
 /**
@@ -201,6 +202,55 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
     test('the schema is current and the database answers', async () => {
       assert.deepEqual(await store.schemaStatus(), { pending: [], unknown: [] });
       await store.ping();
+    });
+
+    test('every method of a store whose database is gone fails with an error classed as an outage', async () => {
+      const gone = await openAnother();
+      // A session read first, so the SQLite reader's cache and statements exist before the close.
+      await gone.findSessionWithUser('none');
+      await gone.close();
+      const session = { id: 's', userId: 'u', clientId: 'c', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null };
+      const client = { id: 'c', name: 'c', secretHash: null, grantTypes: [], scopes: [], createdAt: NOW };
+      const key = { kid: 'k', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null };
+      const calls: Record<Exclude<keyof Store, 'close'>, () => Promise<unknown>> = {
+        migrate: () => gone.migrate(),
+        schemaStatus: () => gone.schemaStatus(),
+        ping: () => gone.ping(),
+        findUserByUsername: () => gone.findUserByUsername('alice'),
+        createUser: () => gone.createUser({ ...alice, username: 'late' }, NOW),
+        listUsers: () => gone.listUsers(),
+        setUserDisabled: () => gone.setUserDisabled('alice', true, NOW),
+        setPasswordHash: () => gone.setPasswordHash('alice', 'x', NOW),
+        upgradePasswordHash: () => gone.upgradePasswordHash('u', 'x', 'y'),
+        setUserScopes: () => gone.setUserScopes('alice', [], NOW),
+        createSession: () => gone.createSession(session, 'h'),
+        findSessionWithUser: () => gone.findSessionWithUser('s'),
+        revokeSession: () => gone.revokeSession('s', NOW),
+        revokeUserSessions: () => gone.revokeUserSessions('u', NOW),
+        findRefreshToken: () => gone.findRefreshToken('h'),
+        rotateRefreshToken: () => gone.rotateRefreshToken('h', 'i', 's', NOW),
+        findLoginFailures: () => gone.findLoginFailures('k'),
+        recordLoginFailure: () => gone.recordLoginFailure('k', NOW, 1000),
+        clearConsecutiveFailures: () => gone.clearConsecutiveFailures('k'),
+        createClient: () => gone.createClient(client),
+        findClient: () => gone.findClient('c'),
+        listClients: () => gone.listClients(),
+        deleteClient: () => gone.deleteClient('c', NOW),
+        listSigningKeys: () => gone.listSigningKeys(),
+        insertSigningKey: () => gone.insertSigningKey(key),
+      };
+      // A method added to the store must be listed here, so it is checked too.
+      const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(gone)).filter((name) => name !== 'constructor' && name !== 'close');
+      assert.deepEqual(methods.sort(), Object.keys(calls).sort());
+      for (const [name, call] of Object.entries(calls)) {
+        await assert.rejects(call(), (err: unknown) => isStoreUnavailable(err), name);
+      }
+    });
+
+    test('errors with an outage\'s code that the store did not raise are not outages', () => {
+      for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', '08006', 'SQLITE_BUSY']) {
+        assert.equal(isStoreUnavailable(Object.assign(new Error('aborted'), { code })), false, code);
+      }
     });
 
     test('users list in username order', async () => {

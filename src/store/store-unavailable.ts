@@ -10,13 +10,29 @@ const SQLITE_MESSAGES = /database connection is not open/i;
 // Kysely, once the store is closed (a shutdown with requests still in flight).
 const CLOSED_MESSAGES = /driver has already been destroyed/i;
 
+/** Errors the store raised because the database was unreachable or failing. */
+const outages = new WeakSet<object>();
+
 /**
- * True when `err` means the database is unreachable or failing right now, rather than a bug:
- * such errors become 503 (retry later), and the pool reconnects once the database is back.
+ * For the store's own use, on every error it raises: remembers those that mean the database is
+ * unreachable or failing right now, rather than a bug, and returns `err` to be rethrown.
+ */
+export function storeFailure(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  const outage =
+    (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || SQLITE_CODES.test(code))) ||
+    (typeof message === 'string' && (POSTGRES_MESSAGES.test(message) || SQLITE_MESSAGES.test(message) || CLOSED_MESSAGES.test(message)));
+  if (outage) outages.add(err);
+  return err;
+}
+
+/**
+ * True when the store raised `err` because the database is unreachable or failing: such errors
+ * become 503 (retry later), and the pool reconnects once the database is back. Only errors that
+ * came out of the store count. The same codes from anywhere else are not an outage: a client
+ * that hangs up mid-body makes the body reader fail with ECONNRESET too.
  */
 export function isStoreUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || SQLITE_CODES.test(code))) return true;
-  return typeof message === 'string' && (POSTGRES_MESSAGES.test(message) || SQLITE_MESSAGES.test(message) || CLOSED_MESSAGES.test(message));
+  return typeof err === 'object' && err !== null && outages.has(err);
 }
