@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
+import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation } from './http/protocol-rules.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
@@ -47,6 +48,8 @@ export async function buildApp(config: Config, services: AuthServices, options: 
       return sendError(error, request, reply);
     },
     clientErrorHandler: answerClientError,
+    // Requests without Host reach the app, which refuses them with its usual headers and body.
+    http: LENIENT_NODE_OPTIONS,
     // A JSON body of the wrong type is refused (422), never silently converted ("me" -> ["me"]).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // X-Forwarded-For is believed only from the configured proxies; otherwise request.ip (the key
@@ -54,15 +57,18 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     trustProxy: config.trustProxy === undefined ? false : [...config.trustProxy],
   });
 
+  deferUnmetExpectations(app.server);
   app.decorateRequest('principal', null);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   // Before the hook below: refusals carry the security headers, and CORS preflights are answered.
   await registerSecurityHeaders(app, config);
   await registerFailureRateLimit(app, config);
-  // Unrouted requests are refused before their body is read: a PUT to /token is 405, not a
-  // content-type or size error.
+  // Requests HTTP forbids serving, and unrouted ones, are refused before their body is read: a PUT
+  // to /token is 405, not a content-type or size error.
   // Hooks on every request are callback-style: an async hook costs a promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
+    const violation = protocolViolation(request);
+    if (violation !== undefined) return done(violation);
     if (!request.is404 && !isCorsCatchAll(request)) return done();
     const path = pathOf(request.url);
     done(unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }))));

@@ -168,6 +168,24 @@ export class MethodNotAllowed extends GatehouseError {
   }
 }
 
+/** RFC 9112 §3.2: an HTTP/1.1 request without a Host header must be refused with 400. */
+export class MissingHost extends GatehouseError {
+  readonly code = 'missing_host';
+  readonly status = 400;
+  constructor() {
+    super('The request has no Host header');
+  }
+}
+
+/** RFC 9110 §10.1.1: an Expect other than 100-continue cannot be met (417). */
+export class ExpectationFailed extends GatehouseError {
+  readonly code = 'expectation_failed';
+  readonly status = 417;
+  constructor() {
+    super('Only the expectation 100-continue is supported');
+  }
+}
+
 export class PayloadTooLarge extends GatehouseError {
   readonly code = 'payload_too_large';
   readonly status = 413;

@@ -64,3 +64,110 @@ describe('a client that aborts its request', () => {
     assert.equal(t.logs.some((line) => line.msg === 'database unavailable'), false);
   });
 });
+
+interface RawResponse {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** Parses the first response in `raw`. */
+function parse(raw: string): RawResponse {
+  const [head = '', ...rest] = raw.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
+
+/** Sends `bytes` and returns what came back once the server closed the connection. */
+async function exchange(bytes: string): Promise<RawResponse> {
+  const { received, closed, socket } = await open(bytes);
+  const timer = setTimeout(() => socket.destroy(), 5000);
+  await closed;
+  clearTimeout(timer);
+  return parse(received());
+}
+
+/** The security headers every JSON answer carries (README: "Every response carries security headers"). */
+function assertSecurityHeaders(response: RawResponse, what: string): void {
+  assert.equal(response.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`);
+  assert.equal(response.headers.get('x-frame-options'), 'DENY', `${what}: X-Frame-Options`);
+  assert.equal(response.headers.get('referrer-policy'), 'no-referrer', `${what}: Referrer-Policy`);
+  assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'.*frame-ancestors 'none'/, `${what}: CSP`);
+  assert.equal(response.headers.get('cache-control'), 'no-store', `${what}: no-store`);
+}
+
+describe('answers Node makes before any route', () => {
+  test('malformed framing, oversized headers and bad chunks carry the security headers (they had none)', async () => {
+    const cases: [string, string, number][] = [
+      ['a malformed request line', 'GARBAGE\r\n\r\n', 400],
+      ['a header without a colon', 'GET /users/me HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n', 400],
+      ['headers over 16 KiB', `GET /users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+      [
+        'a bad chunk size',
+        'POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n',
+        400,
+      ],
+      ['two Content-Lengths', 'POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcdefg', 400],
+    ];
+    for (const [what, bytes, status] of cases) {
+      const response = await exchange(bytes);
+      assert.equal(response.status, status, `${what}: ${JSON.stringify(response)}`);
+      assertSecurityHeaders(response, what);
+      const body = JSON.parse(response.body) as Record<string, string>;
+      assert.equal(body.error, 'invalid_request', what);
+      assert.equal(body.detail, body.error_description, what);
+    }
+  });
+
+  test('an HTTP/1.1 request without Host is refused 400 by the app, with its headers and body (was a bare 400)', async () => {
+    const me = await exchange('GET /users/me HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.equal(me.status, 400);
+    assertSecurityHeaders(me, 'GET /users/me without Host');
+    assert.deepEqual(JSON.parse(me.body), { detail: 'The request has no Host header' });
+    const logins = t.logs.filter((line) => line.audit === 'login.success').length;
+    const form = 'username=johndoe&password=secret';
+    const token = await exchange(
+      `POST /token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\nConnection: close\r\n\r\n${form}`,
+    );
+    assert.equal(token.status, 400);
+    assertSecurityHeaders(token, 'POST /token without Host');
+    assert.equal(JSON.parse(token.body).error, 'invalid_request');
+    assert.equal(t.logs.filter((line) => line.audit === 'login.success').length, logins, 'nothing was processed');
+  });
+
+  test('HTTP/1.0 needs no Host', async () => {
+    const response = await exchange('GET /healthz HTTP/1.0\r\n\r\n');
+    assert.equal(response.status, 200);
+    assert.deepEqual(JSON.parse(response.body), { status: 'ok' });
+  });
+
+  test('an Expect other than 100-continue is refused 417 by the app, with its headers and body (was a bare 417)', async () => {
+    const me = await exchange(`GET /users/me HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n\r\n`);
+    assert.equal(me.status, 417);
+    assertSecurityHeaders(me, 'GET /users/me with Expect');
+    assert.deepEqual(JSON.parse(me.body), { detail: 'Only the expectation 100-continue is supported' });
+    const token = await exchange('POST /token HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.equal(token.status, 417);
+    assertSecurityHeaders(token, 'POST /token with Expect');
+    assert.equal(JSON.parse(token.body).error, 'invalid_request');
+  });
+
+  test('Expect: 100-continue still gets 100 Continue, then the answer', async () => {
+    const body = 'username=johndoe&password=secret';
+    const { socket, received, closed } = await open(
+      `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+    );
+    for (let i = 0; i < 50 && !received().includes('100 Continue'); i++) await sleep(20);
+    assert.match(received(), /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    socket.write(body);
+    await closed;
+    const answer = parse(received().slice(received().indexOf('\r\n\r\n') + 4));
+    assert.equal(answer.status, 200);
+    assert.equal(typeof JSON.parse(answer.body).access_token, 'string');
+  });
+});

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { OAUTH_PATHS } from './oauth-endpoint.js';
+import { API_HEADERS } from './security-headers.js';
 import {
   GatehouseError,
   InsufficientScope,
@@ -72,28 +73,50 @@ export function unroutedError(allowedMethods: readonly string[]): GatehouseError
   return allowedMethods.length > 0 ? new MethodNotAllowed(allowedMethods) : new NotFound();
 }
 
-const MALFORMED = 'Malformed HTTP request';
-const MALFORMED_BODY = JSON.stringify({ error: 'invalid_request', error_description: MALFORMED, detail: MALFORMED });
+/** What Node's HTTP parser reports, as our answer: status and public text. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Chunk extensions too large'],
+  // Set by `requestTimeout`: the request did not arrive whole in time.
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive'],
+};
+const MALFORMED: readonly [number, string] = [400, 'Malformed HTTP request'];
 
 /**
- * Answers requests Node's HTTP parser rejects (bad framing, conflicting lengths) on the raw
- * socket. The body fits both error families, since the path may be unknown, and is never cached.
+ * A whole raw response, built once per kind: the body fits both error families (the path may be
+ * unknown), it is never cached, and it carries the security headers of every other JSON answer.
+ */
+function rawClientErrorResponse([status, text]: readonly [number, string]): string {
+  const body = JSON.stringify({ error: 'invalid_request', error_description: text, detail: text });
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'Pragma: no-cache',
+    ...Object.entries(API_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+const RAW_CLIENT_ERRORS = new Map(Object.entries(CLIENT_ERRORS).map(([code, kind]) => [code, rawClientErrorResponse(kind)]));
+const RAW_MALFORMED = rawClientErrorResponse(MALFORMED);
+
+/**
+ * Answers what Node's HTTP server refuses on the raw socket, before any route or hook: bad
+ * framing, conflicting lengths, oversized headers (431), a request slower than `requestTimeout`
+ * (408). Nothing is written once a response has begun on the socket: more bytes would corrupt it.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return;
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  socket.end(
-    [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-      'Content-Type: application/json; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(MALFORMED_BODY)}`,
-      'Cache-Control: no-store',
-      'Pragma: no-cache',
-      'Connection: close',
-      '',
-      MALFORMED_BODY,
-    ].join('\r\n'),
-  );
+  // The `_httpMessage` test is Node's own (socketOnError): an in-flight response has begun.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  socket.end(RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED);
 }
 
 function isOAuthRoute(request: FastifyRequest): boolean {
