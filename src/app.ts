@@ -48,8 +48,23 @@ export async function buildApp(config: Config, services: AuthServices, options: 
       return sendError(error, request, reply);
     },
     clientErrorHandler: answerClientError,
-    // Requests without Host reach the app, which refuses them with its usual headers and body.
-    http: LENIENT_NODE_OPTIONS,
+    // A request must arrive whole within GATEHOUSE_REQUEST_TIMEOUT (else 408 and the connection
+    // closes), so a client trickling its body cannot hold a connection for ever. Idle keep-alive
+    // connections close after Fastify's 72 s, past the 60 s idle timeout of common load
+    // balancers, so the balancer never reuses a connection we are closing. No socket idle timeout
+    // (`connectionTimeout`): Node would arm a new timer on every keep-alive request, a cost the
+    // /users/me hot path measurably pays, and the two timeouts above bound reading and idling.
+    requestTimeout: config.requestTimeout * 1000,
+    keepAliveTimeout: 72_000,
+    http: {
+      // Requests without Host reach the app, which refuses them with its usual headers and body.
+      ...LENIENT_NODE_OPTIONS,
+      // How often Node looks for requests past their deadline (its default, 30 s, could double it).
+      connectionsCheckingInterval: 1000,
+      // Node's own default (60 s) must not exceed the request timeout: Node would then take the
+      // larger of the two for the whole request.
+      headersTimeout: Math.min(60_000, config.requestTimeout * 1000),
+    },
     // A JSON body of the wrong type is refused (422), never silently converted ("me" -> ["me"]).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // X-Forwarded-For is believed only from the configured proxies; otherwise request.ip (the key

@@ -64,6 +64,11 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   /** Comma-separated exact origins allowed to call the API from a browser (CORS); unset: CORS off. */
   GATEHOUSE_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Seconds a request may take to arrive whole, headers and body, before the connection is closed
+   * with 408. Bounds slow-body attacks.
+   */
+  GATEHOUSE_REQUEST_TIMEOUT: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -104,6 +109,8 @@ export interface Config {
   readonly trustProxy: readonly string[] | undefined;
   /** Origins allowed by CORS; empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** Seconds a request may take to arrive whole, headers and body. */
+  readonly requestTimeout: number;
 }
 
 /** Thrown when the environment cannot make a working configuration; the message says which variable. */
@@ -175,6 +182,7 @@ function buildConfig(raw: Env): Config {
     loginFailuresPerMinute: raw.GATEHOUSE_LOGIN_FAILURES_PER_MINUTE,
     trustProxy: parseTrustProxy(raw.GATEHOUSE_TRUST_PROXY),
     corsOrigins: parseCorsOrigins(raw.GATEHOUSE_CORS_ORIGINS),
+    requestTimeout: raw.GATEHOUSE_REQUEST_TIMEOUT,
   });
 }
 

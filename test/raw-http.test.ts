@@ -171,3 +171,37 @@ describe('answers Node makes before any route', () => {
     assert.equal(typeof JSON.parse(answer.body).access_token, 'string');
   });
 });
+
+describe('a request body that trickles in', () => {
+  test('is cut off with 408 after GATEHOUSE_REQUEST_TIMEOUT (the socket stayed open over 100 s)', async (c) => {
+    const slow = await createTestApp({ env: { GATEHOUSE_REQUEST_TIMEOUT: '1' } });
+    c.after(() => slow.close());
+    await slow.app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = connect((slow.app.server.address() as { port: number }).port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString()));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const started = Date.now();
+    socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n');
+    // One byte every 200 ms: never idle long, never done.
+    const drip = setInterval(() => socket.writable && socket.write('a'), 200);
+    const deadline = setTimeout(() => socket.destroy(), 10_000);
+    await closed;
+    clearInterval(drip);
+    clearTimeout(deadline);
+    const elapsed = Date.now() - started;
+    // The timeout, plus up to one check interval (1 s), plus slack for a slow machine.
+    assert.ok(elapsed >= 900 && elapsed < 4000, `closed after ${elapsed} ms`);
+    const response = parse(data);
+    assert.equal(response.status, 408, data);
+    assertSecurityHeaders(response, '408');
+    assert.equal(response.headers.get('connection'), 'close');
+    await sleep(100);
+    assert.deepEqual(slow.logs.filter((line) => (line.level as number) >= 40), [], 'a slow client is not a server problem');
+  });
+
+  test('the timeout is configurable, 30 s by default', () => {
+    assert.equal(t.config.requestTimeout, 30);
+  });
+});
