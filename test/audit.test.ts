@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
@@ -12,6 +13,8 @@ before(async () => {
 after(() => t.close());
 
 const events = (name: string) => t.logs.filter((line) => line.audit === name);
+/** What the audit trail records for a name that is no user's: 16 hex characters of its SHA-256. */
+const fingerprint = (username: string) => createHash('sha256').update(username).digest('hex').slice(0, 16);
 
 describe('audit trail', () => {
   test('every auth event is one structured line with user, client, IP and request id, and no secret anywhere', async () => {
@@ -52,7 +55,7 @@ describe('audit trail', () => {
     const expected = {
       'login.success': { user: 'johndoe', client: 'gatehouse' },
       'login.failure': { user: 'johndoe', client: 'gatehouse', reason: 'wrong_password' },
-      'login.throttled': { user: 'victim', client: 'gatehouse' },
+      'login.throttled': { user_fingerprint: fingerprint('victim'), client: 'gatehouse' },
       'token.refresh': { user: 'johndoe', client: 'gatehouse' },
       'refresh.reuse_detected': { user: 'johndoe', client: 'gatehouse' },
       'token.revoke': { user: 'johndoe', client: 'gatehouse' },
@@ -68,10 +71,34 @@ describe('audit trail', () => {
       assert.equal(line.ip, '127.0.0.1', `${name} has the client IP`);
       assert.equal(typeof line.reqId, 'string', `${name} has the request id`);
     }
-    assert.ok(events('login.failure').some((l) => l.user === 'ghost' && l.reason === 'unknown_user'));
+    assert.ok(events('login.failure').some((l) => l.user_fingerprint === fingerprint('ghost') && l.reason === 'unknown_user'));
+
+    // A name that is no user's is never logged, only its fingerprint; a user's name always is.
+    for (const line of t.logs.filter((l) => typeof l.audit === 'string' && String(l.audit).startsWith('login.'))) {
+      assert.equal('user' in line && 'user_fingerprint' in line, false, JSON.stringify(line));
+      if ('user_fingerprint' in line) assert.match(String(line.user_fingerprint), /^[0-9a-f]{16}$/);
+    }
+    assert.equal(t.logText().includes('ghost'), false);
+    assert.equal(t.logText().includes('victim'), false);
 
     const text = t.logText();
     for (const secret of secrets) assert.equal(text.includes(secret), false, `the logs contain a secret (${secret.slice(0, 8)}...)`);
     assert.equal(text.includes('$argon2'), false, 'the logs contain a password hash');
+  });
+
+  test('a password typed as the username is logged only as a short fingerprint (was logged verbatim, unbounded)', async () => {
+    const typedPassword = 'MyS3cretPassw0rd!';
+    const long = `${'p'.repeat(10_000)}-end`;
+    for (const username of [typedPassword, typedPassword, long]) {
+      assert.equal((await postToken(t.app, { username, password: 'whatever-was-typed' })).statusCode, 400);
+    }
+    const failures = events('login.failure').filter((l) => l.reason === 'unknown_user');
+    const ofTyped = failures.filter((l) => l.user_fingerprint === fingerprint(typedPassword));
+    assert.equal(ofTyped.length, 2, 'repeated attempts at one name share a fingerprint');
+    assert.ok(failures.some((l) => l.user_fingerprint === fingerprint(long)));
+    const text = t.logText();
+    assert.equal(text.includes(typedPassword), false, 'the typed password is in the logs');
+    assert.equal(text.includes('p'.repeat(100)), false, 'the long name is in the logs');
+    for (const line of failures) assert.equal(line.user, undefined);
   });
 });

@@ -23,8 +23,13 @@ export type AuditEvent =
  * itself keeps them out of the audit trail.
  */
 export interface AuditFields {
-  /** The username acted on or attempted (attempted names may not exist). */
+  /** The username acted on or attempted; only ever a name that belongs to a user. */
   readonly user?: string;
+  /**
+   * For an attempt at a name that matches no user: its fingerprint (`usernameFingerprint`), never
+   * the text, which may be a password typed into the wrong field.
+   */
+  readonly user_fingerprint?: string;
   readonly client?: string;
   readonly session?: string;
   readonly kid?: string;

@@ -10,6 +10,7 @@ import { newRefreshToken } from './refresh-token.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { ScopeRegistry } from './scopes.js';
 import type { TokenResponse } from './token-response.js';
+import { usernameFingerprint } from './username-fingerprint.js';
 
 export interface PasswordGrantRequest {
   readonly username: string;
@@ -33,13 +34,17 @@ export interface PasswordGrantDeps {
  * Every failure to prove the password gives the same answer, after the same work.
  */
 export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGrantRequest, audit: Audit = noAudit): Promise<TokenResponse> {
-  const attempt = { user: request.username, client: request.client.id };
   // 1. Refuse unknown scopes before spending a hash on the request (RFC 6749 §3.3).
   const requested = request.scope === undefined ? undefined : deps.scopes.parse(request.scope);
 
   // 2. Find the user, before anything else, so every failure below does the same reads.
   const now = deps.clock.now();
   const user = await deps.store.findUserByUsername(request.username);
+  // Who the audit trail says was tried: a user's name, or only a fingerprint of a name that is
+  // no user's, since that is often a password typed into the wrong field.
+  const attempt = user
+    ? { user: user.username, client: request.client.id }
+    : { user_fingerprint: usernameFingerprint(request.username), client: request.client.id };
 
   // 3. A throttled account is refused without looking at the password, yet after the same work
   //    and with the same answer as a wrong password, so throttling reveals nothing either.
