@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
+import { acceptUtf8JsonOnly } from './http/json-body.js';
 import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation } from './http/protocol-rules.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   deferUnmetExpectations(app.server);
   app.decorateRequest('principal', null);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  acceptUtf8JsonOnly(app);
   // Before the hook below: refusals carry the security headers, and CORS preflights are answered.
   await registerSecurityHeaders(app, config);
   await registerFailureRateLimit(app, config);

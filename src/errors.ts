@@ -194,6 +194,12 @@ export class PayloadTooLarge extends GatehouseError {
   }
 }
 
+/** A body in a media type, charset or encoding the route does not read (RFC 9110 §15.5.16). */
+export class UnsupportedMediaType extends GatehouseError {
+  readonly code = 'unsupported_media_type';
+  readonly status = 415;
+}
+
 /** Thrown by the store when a unique username is taken. */
 export class UserExists extends GatehouseError {
   readonly code = 'user_exists';

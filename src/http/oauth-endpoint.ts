@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 import type { RouteFamilyConfig } from './error-handler.js';
+import { notUtf8Text } from './media-type.js';
 
 /** DESIGN.md §1: an OAuth endpoint's body larger than this is refused with 413. */
 export const OAUTH_BODY_LIMIT = 16 * 1024;
@@ -21,12 +22,9 @@ export async function acceptFormsOnly(app: FastifyInstance): Promise<void> {
   // Form bodies are UTF-8 (RFC 6749 Appendix B); a body in another charset or compressed would be
   // misread, so it is refused rather than guessed at.
   app.addHook('onRequest', async (request) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      throw new InvalidRequest('Content-Encoding is not supported');
-    }
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw new InvalidRequest('The form must be UTF-8');
+    const refused = notUtf8Text(request.headers);
+    if (refused === 'encoding') throw new InvalidRequest('Content-Encoding is not supported');
+    if (refused === 'charset') throw new InvalidRequest('The form must be UTF-8');
   });
   await app.register(formbody, { bodyLimit: OAUTH_BODY_LIMIT });
   app.addContentTypeParser('*', (_request, _payload, done) => {

@@ -104,6 +104,7 @@ export const ChangePasswordBody = Type.Object(
 
 /** The errors of routes taking a JSON body, beyond those of every protected route. */
 export const jsonBodyErrors = {
+  415: { ...DetailError, description: 'The body is not JSON in UTF-8, or is compressed' },
   422: { ...DetailError, description: 'The body is invalid or breaks the password or user policy' },
 } as const;
 
