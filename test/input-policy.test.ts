@@ -21,6 +21,40 @@ const createUser = (body: object, contentType = 'application/json') =>
   });
 
 describe('input policy', () => {
+  test('an email longer than 254 bytes is 422 naming the limit (10,000 characters were accepted)', async () => {
+    for (const local of ['a'.repeat(10_000), 'a'.repeat(243)]) {
+      const email = `${local}@example.com`;
+      const response = await createUser({ username: `long${local.length}`, password: 'a-long-enough-password', email });
+      assert.equal(response.statusCode, 422, `${email.length} bytes`);
+      assert.deepEqual(response.json(), { detail: 'email must be at most 254 bytes long (RFC 5321)' });
+      assert.equal(response.body.includes(local), false, 'the value is not echoed');
+    }
+    const longest = `${'a'.repeat(242)}@example.com`;
+    assert.equal(longest.length, 254);
+    const accepted = await createUser({ username: 'longest', password: 'a-long-enough-password', email: longest });
+    assert.equal(accepted.statusCode, 201, accepted.body);
+    assert.equal(accepted.json().email, longest);
+  });
+
+  test('a new password equal to the current one is 422 and changes nothing (it was accepted)', async () => {
+    const token = await login(t.app, 'grace', 'grace-first-password');
+    const other = await login(t.app, 'grace', 'grace-first-password');
+    // Equal after normalization too: NFKC turns the full-width letters into the same text.
+    for (const newPassword of ['grace-first-password', 'ｇrace-first-password']) {
+      const response = await t.app.inject({
+        method: 'PUT',
+        url: '/users/me/password',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { current_password: 'grace-first-password', new_password: newPassword },
+      });
+      assert.equal(response.statusCode, 422, newPassword);
+      assert.deepEqual(response.json(), { detail: 'new password must differ from the current password' });
+    }
+    const stillIn = await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${other}` } });
+    assert.equal(stillIn.statusCode, 200, 'the other session was not ended');
+    assert.ok(!t.logs.some((line) => line.audit === 'password.change' && line.user === 'grace'));
+  });
+
   test('a JSON body in another charset than UTF-8, or compressed, is 415 (charset=latin1 was accepted)', async () => {
     for (const type of ['application/json; charset=latin1', 'application/json; charset=ISO-8859-1', 'application/json;charset="utf-16"']) {
       const response = await createUser({ username: 'latin', password: 'a-long-enough-password' }, type);

@@ -3,7 +3,7 @@ import type { Store, UserRecord } from '../store/store.js';
 import { noAudit, type Audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
-import { assertAcceptablePassword } from './password-policy.js';
+import { assertAcceptablePassword, normalizePassword } from './password-policy.js';
 import type { ScopeRegistry } from './scopes.js';
 
 export interface CreateUserInput {
@@ -18,6 +18,8 @@ export interface CreateUserInput {
 /** Usernames appear in tokens and logs: printable, no spaces or separators that need escaping. */
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+/** RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets, an address 254. */
+const EMAIL_MAX_BYTES = 254;
 
 /** User administration shared by the CLI, demo seeding and (later) the admin API. */
 export class UserService {
@@ -39,6 +41,9 @@ export class UserService {
       throw new PolicyViolation(
         'username must be 1 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit',
       );
+    }
+    if (input.email != null && Buffer.byteLength(input.email, 'utf8') > EMAIL_MAX_BYTES) {
+      throw new PolicyViolation(`email must be at most ${EMAIL_MAX_BYTES} bytes long (RFC 5321)`);
     }
     if (input.email != null && !EMAIL.test(input.email)) throw new PolicyViolation('email is not an email address');
     if (input.fullName != null && input.fullName.length > 200) throw new PolicyViolation('full name is longer than 200 characters');
@@ -112,7 +117,8 @@ export class UserService {
 
   /**
    * A user's own password change: proves the current password (IncorrectPassword otherwise), then
-   * sets the new one under the policy and ends every session but `keepSessionId`, the caller's own.
+   * sets the new one, which must differ from it, under the policy and ends every session but
+   * `keepSessionId`, the caller's own.
    */
   async changePassword(
     user: UserRecord,
@@ -123,6 +129,11 @@ export class UserService {
   ): Promise<void> {
     const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
     if (!ok) throw new IncorrectPassword();
+    // A "change" to the same password would end the other sessions and protect nothing new; a
+    // user who means to end them has POST /logout/all.
+    if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
+      throw new PolicyViolation('new password must differ from the current password');
+    }
     if (!(await this.setPassword(user.username, newPassword, keepSessionId, audit))) throw new UserNotFound();
   }
 }
