@@ -3,6 +3,9 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 import { hs256SecretWeakness } from './auth/hs256-secret-weakness.js';
+import { ConfigError, schemaConfigError } from './config-error.js';
+
+export { ConfigError } from './config-error.js';
 
 /**
  * Every environment variable Gatehouse reads, with its default. This is the one place the
@@ -22,10 +25,7 @@ export const EnvSchema = Type.Object({
   /** `production` never seeds demo users and refuses weak secrets. */
   NODE_ENV: Type.String({ default: 'development' }),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** The `iss` of every token; defaults to `http://HOST:PORT`. Never taken from the Host header. */
   GATEHOUSE_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   /** The `aud` of every token; defaults to the issuer. */
@@ -39,9 +39,7 @@ export const EnvSchema = Type.Object({
   /** `all`, `off`, or a comma-separated list of the client ids allowed the password grant. */
   GATEHOUSE_PASSWORD_GRANT: Type.String({ default: 'all', minLength: 1 }),
   /** Asymmetric signing algorithm for generated keys. */
-  GATEHOUSE_SIGNING_ALG: Type.Union([Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('EdDSA')], {
-    default: 'ES256',
-  }),
+  GATEHOUSE_SIGNING_ALG: Type.Enum(['ES256', 'RS256', 'EdDSA'], { default: 'ES256' }),
   /** When set, tokens are signed with HS256 and this secret instead: at least 32 bytes, about 128 bits of entropy, never a published one. */
   GATEHOUSE_HS256_SECRET: Type.Optional(Type.String()),
   /** argon2id memory cost in KiB; may only be raised above the OWASP minimum. */
@@ -113,18 +111,16 @@ export interface Config {
   readonly requestTimeout: number;
 }
 
-/** Thrown when the environment cannot make a working configuration; the message says which variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /** Reads and validates the environment (or `env` given by a test) into a frozen Config. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   let raw: Env;
+  const data = pickDefined(env);
   try {
-    raw = envSchema<Env>({ schema: EnvSchema as never, data: pickDefined(env), env: false, dotenv: false });
+    raw = envSchema<Env>({ schema: EnvSchema as never, data, env: false, dotenv: false });
   } catch (err) {
-    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+    const errors = (err as { errors?: unknown }).errors;
+    if (!Array.isArray(errors)) throw err;
+    throw schemaConfigError(errors as { instancePath?: string }[], EnvSchema.properties, data);
   }
   return buildConfig(raw);
 }
