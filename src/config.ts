@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 import { hs256SecretWeakness } from './auth/hs256-secret-weakness.js';
 import { ConfigError, schemaConfigError } from './config-error.js';
+import { checkDatabaseUrl } from './config-urls.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -16,7 +17,7 @@ export const EnvSchema = Type.Object({
   PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
   /** Interface to bind; loopback unless told otherwise. */
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  /** `postgres://...` selects PostgreSQL; anything else is a SQLite file path. */
+  /** `postgres://` or `postgresql://` selects PostgreSQL; a path is a SQLite file; other URLs are refused. */
   DATABASE_URL: Type.String({ default: './data/gatehouse.db', minLength: 1 }),
   /** PostgreSQL connections per instance. */
   GATEHOUSE_PG_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
@@ -153,7 +154,7 @@ function buildConfig(raw: Env): Config {
   return Object.freeze({
     port: raw.PORT,
     host: raw.HOST,
-    databaseUrl: raw.DATABASE_URL,
+    databaseUrl: checkDatabaseUrl(raw.DATABASE_URL),
     pgPoolSize: raw.GATEHOUSE_PG_POOL_SIZE,
     redisUrl: raw.REDIS_URL,
     production,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -63,5 +63,35 @@ describe('configuration errors name the variable and what it accepts, once, on o
     const result = await cli(['users', 'list'], { LOG_LEVEL: 'verbose', DATABASE_URL: join(dir, 'cli.db') });
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'gatehouse: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")\n');
+  });
+});
+
+describe('DATABASE_URL', () => {
+  test('a URL of another database, or a misspelt postgres://, is refused instead of becoming a file name', async () => {
+    for (const url of ['mysql://x@y/z', 'postgress://u@h/db', 'http://example.com/db', 'redis://h']) {
+      const scheme = url.split('://')[0]!;
+      assert.equal(
+        refusal({ DATABASE_URL: url }),
+        `DATABASE_URL: unsupported scheme "${scheme}://"; use postgres:// (or postgresql://) for PostgreSQL, or a file path for SQLite`,
+      );
+    }
+    // Only the scheme is echoed: the rest of a URL may hold a password.
+    assert.doesNotMatch(refusal({ DATABASE_URL: 'mysql://root:hunter2@db/app' }), /hunter2|root/);
+    const result = await cli(['users', 'list'], { DATABASE_URL: 'mysql://x@y/z' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^gatehouse: DATABASE_URL: unsupported scheme "mysql:\/\/"/);
+    assert.equal(existsSync(join(ROOT, 'mysql:')), false, 'no file named after the URL');
+  });
+
+  test('file: and sqlite: URLs are refused with the plain path to write instead', () => {
+    for (const url of ['file:./data/g.db', 'file:///tmp/g.db', 'sqlite:///tmp/g.db', 'sqlite3://g.db']) {
+      assert.match(refusal({ DATABASE_URL: url }), /^DATABASE_URL: give a SQLite database as a plain file path \(like \.\/data\/gatehouse\.db\), not a URL$/);
+    }
+  });
+
+  test('PostgreSQL URLs, plain paths and Windows drive paths are accepted', () => {
+    for (const url of ['postgres://u@h/db', 'postgresql://u@h/db', 'POSTGRES://u@h/db', './data/g.db', '/var/lib/g.db', 'g.db', ':memory:', 'C://data/g.db']) {
+      assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+    }
   });
 });

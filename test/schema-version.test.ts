@@ -8,7 +8,8 @@ import { describe, test, type TestContext } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { isPostgresUrl, openStore } from '../src/store/open-store.js';
+import { isPostgresUrl } from '../src/store/database-url.js';
+import { openStore } from '../src/store/open-store.js';
 import { createTestSchema } from './helpers/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

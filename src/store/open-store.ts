@@ -3,14 +3,10 @@ import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { SchemaNotCurrent } from '../errors.js';
+import { isPostgresUrl } from './database-url.js';
 import { SqlStore, type Database } from './sql-store.js';
 import { sqliteDataVersion, sqliteRowReader, withStatementCache } from './sqlite-statements.js';
 import type { Store } from './store.js';
-
-/** True for URLs that select PostgreSQL; anything else is a SQLite file path. */
-export function isPostgresUrl(databaseUrl: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(databaseUrl);
-}
 
 export interface OpenStoreOptions {
   /** PostgreSQL connections per process. */

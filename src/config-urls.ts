@@ -1,0 +1,25 @@
+import { ConfigError } from './config-error.js';
+import { isPostgresUrl } from './store/database-url.js';
+
+// `scheme://`, with a scheme of two characters or more: `C://...` is a Windows drive, a path.
+const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):\/\//;
+
+/**
+ * Checks DATABASE_URL: a `postgres://` or `postgresql://` URL, or a SQLite file path. Any other
+ * `scheme://` is refused rather than taken as a path, which would quietly create a SQLite file
+ * named `mysql:/...`. `file:` and `sqlite:` URLs are refused too: one spelling for a SQLite file,
+ * the plain path, and no URL options that would be silently ignored.
+ */
+export function checkDatabaseUrl(value: string): string {
+  if (isPostgresUrl(value)) return value;
+  if (/^(file|sqlite3?):/i.test(value)) {
+    throw new ConfigError('DATABASE_URL: give a SQLite database as a plain file path (like ./data/gatehouse.db), not a URL');
+  }
+  const scheme = URL_SCHEME.exec(value)?.[1];
+  if (scheme !== undefined) {
+    throw new ConfigError(
+      `DATABASE_URL: unsupported scheme ${JSON.stringify(`${scheme.slice(0, 20)}://`)}; use postgres:// (or postgresql://) for PostgreSQL, or a file path for SQLite`,
+    );
+  }
+  return value;
+}
