@@ -23,3 +23,13 @@ export function checkDatabaseUrl(value: string): string {
   }
   return value;
 }
+
+/** Checks REDIS_URL: only `redis://` and `rediss://` (TLS); ioredis would take anything else for a socket path. */
+export function checkRedisUrl(value: string): string {
+  const scheme = URL_SCHEME.exec(value)?.[1];
+  if (!/^rediss?$/i.test(scheme ?? '') || !URL.canParse(value)) {
+    const got = scheme === undefined ? '' : ` (got ${JSON.stringify(`${scheme.slice(0, 20)}://`)})`;
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL${got}`);
+  }
+  return value;
+}

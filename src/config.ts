@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 import { hs256SecretWeakness } from './auth/hs256-secret-weakness.js';
 import { ConfigError, schemaConfigError } from './config-error.js';
-import { checkDatabaseUrl } from './config-urls.js';
+import { checkDatabaseUrl, checkRedisUrl } from './config-urls.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -21,7 +21,7 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.String({ default: './data/gatehouse.db', minLength: 1 }),
   /** PostgreSQL connections per instance. */
   GATEHOUSE_PG_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
-  /** When set, rate-limit state is shared through this Redis. */
+  /** When set (`redis://` or `rediss://`), rate-limit state is shared through this Redis. */
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   /** `production` never seeds demo users and refuses weak secrets. */
   NODE_ENV: Type.String({ default: 'development' }),
@@ -156,7 +156,7 @@ function buildConfig(raw: Env): Config {
     host: raw.HOST,
     databaseUrl: checkDatabaseUrl(raw.DATABASE_URL),
     pgPoolSize: raw.GATEHOUSE_PG_POOL_SIZE,
-    redisUrl: raw.REDIS_URL,
+    redisUrl: raw.REDIS_URL === undefined ? undefined : checkRedisUrl(raw.REDIS_URL),
     production,
     logLevel: raw.LOG_LEVEL,
     issuer,

@@ -95,3 +95,14 @@ describe('DATABASE_URL', () => {
     }
   });
 });
+
+describe('REDIS_URL', () => {
+  test('only redis:// and rediss:// are accepted', () => {
+    assert.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(loadConfig({ REDIS_URL: 'rediss://user:pw@cache.example.com:6380/0' }).redisUrl, 'rediss://user:pw@cache.example.com:6380/0');
+    assert.equal(refusal({ REDIS_URL: 'http://x' }), 'REDIS_URL must be a redis:// or rediss:// URL (got "http://")');
+    assert.equal(refusal({ REDIS_URL: '/var/run/redis.sock' }), 'REDIS_URL must be a redis:// or rediss:// URL');
+    assert.equal(refusal({ REDIS_URL: 'localhost:6379' }), 'REDIS_URL must be a redis:// or rediss:// URL');
+    assert.doesNotMatch(refusal({ REDIS_URL: 'htp://u:hunter2@cache' }), /hunter2/);
+  });
+});
