@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Type, type Static } from 'typebox';
 import { hs256SecretWeakness } from './auth/hs256-secret-weakness.js';
 import { ConfigError, schemaConfigError } from './config-error.js';
-import { checkDatabaseUrl, checkRedisUrl } from './config-urls.js';
+import { checkDatabaseUrl, checkIssuer, checkRedisUrl } from './config-urls.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -27,7 +27,10 @@ export const EnvSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
-  /** The `iss` of every token; defaults to `http://HOST:PORT`. Never taken from the Host header. */
+  /**
+   * The `iss` of every token: an absolute http(s) URL without query, fragment or trailing slash;
+   * defaults to `http://HOST:PORT`. Never taken from the Host header.
+   */
   GATEHOUSE_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   /** The `aud` of every token; defaults to the issuer. */
   GATEHOUSE_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
@@ -87,6 +90,8 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly issuer: string;
+  /** True when GATEHOUSE_ISSUER is unset and the issuer is derived from HOST and PORT. */
+  readonly issuerDefaulted: boolean;
   readonly audience: string;
   readonly accessTokenTtl: number;
   /** Session lifetimes in seconds. */
@@ -150,7 +155,7 @@ function buildConfig(raw: Env): Config {
     throw new ConfigError('GATEHOUSE_DEMO cannot be enabled when NODE_ENV=production');
   }
   const displayHost = raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST;
-  const issuer = raw.GATEHOUSE_ISSUER ?? `http://${displayHost}:${raw.PORT}`;
+  const issuer = raw.GATEHOUSE_ISSUER === undefined ? `http://${displayHost}:${raw.PORT}` : checkIssuer(raw.GATEHOUSE_ISSUER);
   return Object.freeze({
     port: raw.PORT,
     host: raw.HOST,
@@ -160,6 +165,7 @@ function buildConfig(raw: Env): Config {
     production,
     logLevel: raw.LOG_LEVEL,
     issuer,
+    issuerDefaulted: raw.GATEHOUSE_ISSUER === undefined,
     audience: raw.GATEHOUSE_AUDIENCE ?? issuer,
     accessTokenTtl: raw.GATEHOUSE_ACCESS_TOKEN_TTL,
     sessionIdleTtl: raw.GATEHOUSE_REFRESH_IDLE_TTL,

@@ -48,6 +48,14 @@ export async function serve(env: Record<string, string | undefined> = process.en
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  if (config.production && config.issuerDefaulted) {
+    // Every token names its issuer, and verifiers compare it exactly: behind a load balancer,
+    // instances that each derive it from their own HOST and PORT refuse one another's tokens.
+    app.log.warn(
+      { issuer: config.issuer },
+      `GATEHOUSE_ISSUER is not set, so tokens name ${config.issuer} as their issuer: set it to the public URL clients use, the same on every instance`,
+    );
+  }
   await app.listen({ port: config.port, host: config.host });
   printBanner(config);
   return config.issuer;

@@ -106,3 +106,41 @@ describe('REDIS_URL', () => {
     assert.doesNotMatch(refusal({ REDIS_URL: 'htp://u:hunter2@cache' }), /hunter2/);
   });
 });
+
+describe('GATEHOUSE_ISSUER', () => {
+  test('an absolute http(s) URL is taken verbatim', () => {
+    for (const issuer of ['https://auth.example.com', 'http://127.0.0.1:8000', 'https://example.com/auth']) {
+      const config = loadConfig({ GATEHOUSE_ISSUER: issuer });
+      assert.equal(config.issuer, issuer);
+      assert.equal(config.audience, issuer);
+      assert.equal(config.issuerDefaulted, false);
+    }
+    const defaulted = loadConfig({ HOST: '0.0.0.0', PORT: '9000' });
+    assert.equal(defaulted.issuer, 'http://0.0.0.0:9000');
+    assert.equal(defaulted.issuerDefaulted, true);
+  });
+
+  test('anything else is refused, saying what is expected', () => {
+    const expected = 'an absolute http:// or https:// URL without query or fragment, like https://auth.example.com';
+    for (const issuer of ['not-a-url', 'auth.example.com', 'ftp://auth.example.com', 'https://auth.example.com?x=1', 'https://auth.example.com#top', 'https://auth.example.com?', ' https://auth.example.com', 'http:/auth.example.com']) {
+      assert.equal(refusal({ GATEHOUSE_ISSUER: issuer }), `GATEHOUSE_ISSUER must be ${expected} (got ${JSON.stringify(issuer)})`);
+    }
+    assert.equal(refusal({ GATEHOUSE_ISSUER: 'https://user:hunter2@auth.example.com' }), 'GATEHOUSE_ISSUER must not contain a user name or password');
+  });
+
+  test('a trailing slash is refused with the value to use, since verifiers compare iss exactly', () => {
+    assert.equal(
+      refusal({ GATEHOUSE_ISSUER: 'https://auth.example.com/' }),
+      'GATEHOUSE_ISSUER must not end with "/": tokens carry it verbatim and verifiers compare it exactly (use "https://auth.example.com")',
+    );
+    assert.match(refusal({ GATEHOUSE_ISSUER: 'https://example.com/auth/' }), /\(use "https:\/\/example\.com\/auth"\)$/);
+  });
+
+  test('a refused issuer stops the server before anything is created', async () => {
+    const database = join(dir, 'issuer.db');
+    const result = await cli(['serve'], { GATEHOUSE_ISSUER: 'not-a-url', DATABASE_URL: database, PORT: '0' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^gatehouse: GATEHOUSE_ISSUER must be an absolute http:\/\/ or https:\/\/ URL[^\n]+\n$/);
+    assert.equal(existsSync(database), false);
+  });
+});

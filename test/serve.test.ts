@@ -72,6 +72,30 @@ describe('running the server', () => {
     }
   });
 
+  test('production without GATEHOUSE_ISSUER warns at start that tokens name http://HOST:PORT', async () => {
+    const server = await spawnServer([], { DATABASE_URL: join(dir, 'prod-issuer.db'), NODE_ENV: 'production' });
+    try {
+      // The log is written by another stream than the banner: it may arrive just after it.
+      const deadline = Date.now() + 5_000;
+      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_ISSUER is not set'));
+      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const warning = warningLine();
+      assert.ok(warning, server.stdout());
+      const { level, msg } = JSON.parse(warning) as { level: number; msg: string };
+      assert.equal(level, 40, 'logged as a warning');
+      assert.equal(msg, `GATEHOUSE_ISSUER is not set, so tokens name ${server.url} as their issuer: set it to the public URL clients use, the same on every instance`);
+    } finally {
+      await server.stop();
+    }
+    const configured = await spawnServer([], { DATABASE_URL: join(dir, 'prod-issuer.db'), NODE_ENV: 'production', GATEHOUSE_ISSUER: 'https://auth.example.com' });
+    const development = await spawnServer([], { DATABASE_URL: join(dir, 'dev-issuer.db') });
+    try {
+      for (const server of [configured, development]) assert.doesNotMatch(server.stdout(), /GATEHOUSE_ISSUER/);
+    } finally {
+      await Promise.all([configured.stop(), development.stop()]);
+    }
+  });
+
   test('without --demo no users are created', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'plain.db') });
     try {
