@@ -94,6 +94,21 @@ describe('DATABASE_URL', () => {
       assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
     }
   });
+
+  test('a SQLite file that cannot be opened is named in the error, and a missing folder under /proc does not hang', { skip: process.platform !== 'linux' && 'needs /proc', timeout: 30_000 }, async () => {
+    for (const path of ['/proc/x.db', '/proc/missing/x.db']) {
+      const result = await cli(['users', 'list'], { DATABASE_URL: path });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^gatehouse: cannot open the SQLite database "${path}": [^\\n]+\\n$`));
+    }
+  });
+
+  test('a PostgreSQL server that does not answer is named without the password of its URL', async () => {
+    const result = await cli(['users', 'list'], { DATABASE_URL: 'postgres://bob:hunter2@127.0.0.1:1/app?password=hunter3' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^gatehouse: cannot connect to PostgreSQL at postgres:\/\/bob@127\.0\.0\.1:1\/app: [^\n]+\n$/);
+    assert.doesNotMatch(result.stderr, /hunter/);
+  });
 });
 
 describe('REDIS_URL', () => {

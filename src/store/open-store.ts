@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { SchemaNotCurrent } from '../errors.js';
-import { isPostgresUrl } from './database-url.js';
+import { describeDatabase, isPostgresUrl } from './database-url.js';
 import { SqlStore, type Database } from './sql-store.js';
 import { sqliteDataVersion, sqliteRowReader, withStatementCache } from './sqlite-statements.js';
 import type { Store } from './store.js';
@@ -49,8 +49,14 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
 }
 
 function openSqlite(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const database = new Sqlite(path);
+  let database: Sqlite.Database;
+  try {
+    if (path !== ':memory:') makeFolder(dirname(path));
+    database = new Sqlite(path);
+  } catch (err) {
+    // SQLite's own message ("unable to open database file") does not say which file.
+    throw new Error(`cannot open the SQLite database ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
+  }
   // WAL lets readers proceed while a login writes; NORMAL sync is durable across process crashes.
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
@@ -67,6 +73,22 @@ function openSqlite(path: string): Store {
     ...(reader && { readRow: sqliteRowReader(reader), dataVersion: sqliteDataVersion(reader) }),
     onClose: () => reader?.close(),
   });
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time: Node's recursive mkdir never returns
+ * where mkdir fails with ENOENT under an existing folder (as in /proc), and a typo must not hang.
+ */
+function makeFolder(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeFolder(parent);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    // Another instance starting at the same time made it first.
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
 }
 
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
@@ -87,7 +109,8 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     schema = (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? null;
   } catch (err) {
     await db.destroy();
-    throw err;
+    // The URL may hold a password: the message names the server and database without it.
+    throw new Error(`cannot connect to PostgreSQL at ${describeDatabase(url)}: ${(err as Error).message}`, { cause: err });
   }
   if (schema === null) {
     await db.destroy();
