@@ -42,7 +42,10 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_REFRESH_ABSOLUTE_TTL: Type.Integer({ default: 2592000, minimum: 60 }),
   /** `all`, `off`, or a comma-separated list of the client ids allowed the password grant. */
   GATEHOUSE_PASSWORD_GRANT: Type.String({ default: 'all', minLength: 1 }),
-  /** Asymmetric signing algorithm for generated keys. */
+  /**
+   * Algorithm of the keys Gatehouse generates (on first start, and by `gatehouse keys rotate`).
+   * Servers sign with the current key in the database, whatever its algorithm.
+   */
   GATEHOUSE_SIGNING_ALG: Type.Enum(['ES256', 'RS256', 'EdDSA'], { default: 'ES256' }),
   /** When set, tokens are signed with HS256 and this secret instead: at least 32 bytes, about 128 bits of entropy, never a published one. */
   GATEHOUSE_HS256_SECRET: Type.Optional(Type.String()),

@@ -48,6 +48,16 @@ export async function serve(env: Record<string, string | undefined> = process.en
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  const signing = services.keys.current;
+  app.log.info({ kid: signing.kid, alg: signing.alg }, 'signing access tokens with the current key');
+  if (config.hs256Secret === undefined && signing.alg !== config.signingAlg) {
+    // Not an error: after `keys rotate` with another algorithm, every server signs with that key.
+    // But an operator who changed GATEHOUSE_SIGNING_ALG alone expects new tokens to follow.
+    app.log.warn(
+      { kid: signing.kid, alg: signing.alg },
+      `the current signing key is ${signing.alg}, so tokens are ${signing.alg}: GATEHOUSE_SIGNING_ALG=${config.signingAlg} applies to keys generated later; run "gatehouse keys rotate" to make a ${config.signingAlg} key current`,
+    );
+  }
   if (config.production && config.issuerDefaulted) {
     // Every token names its issuer, and verifiers compare it exactly: behind a load balancer,
     // instances that each derive it from their own HOST and PORT refuse one another's tokens.

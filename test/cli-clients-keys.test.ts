@@ -14,6 +14,7 @@ import { buildApp } from '../src/app.js';
 import { run } from '../src/cli/dispatch.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/open-store.js';
+import { spawnServer } from './helpers/spawn-server.js';
 import { postToken } from './helpers/test-app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -187,7 +188,7 @@ describe('gatehouse keys', () => {
       ]);
       assert.equal(rotated.code, 0, rotated.stderr);
       const [first, second] = rotated.stdout.split('\n');
-      const newKid = /^new signing key ([A-Za-z0-9_-]{43})$/.exec(first!)?.[1];
+      const newKid = /^new signing key ([A-Za-z0-9_-]{43}) \(ES256\)$/.exec(first!)?.[1];
       assert.ok(newKid, rotated.stdout);
       assert.match(second!, /within 30 s.*until they expire/);
       assertFails(refused, 1, /GATEHOUSE_HS256_SECRET is set.*changing it/);
@@ -208,6 +209,49 @@ describe('gatehouse keys', () => {
       const jwks = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: { kid: string }[] };
       assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [oldKid, newKid].sort());
       assert.equal((await me(app, before)).statusCode, 200, 'tokens of the old key keep verifying');
+    });
+  });
+});
+
+describe('keys of another algorithm', () => {
+  test('rotate to RS256 from the CLI while an ES256 server runs: it signs RS256 from then on, and ES256 tokens verify until they expire', async () => {
+    const db = freshDb();
+    await withApp(db, async (app, services) => {
+      const es256Token = await accessToken(await postToken(app, { username: 'johndoe', password: 'secret' }));
+      assert.equal(decodeProtectedHeader(es256Token).alg, 'ES256');
+
+      const rotated = await gatehouse(db, ['keys', 'rotate'], { GATEHOUSE_SIGNING_ALG: 'RS256' });
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const rsaKid = /^new signing key (\S+) \(RS256\)$/m.exec(rotated.stdout)?.[1];
+      assert.ok(rsaKid, rotated.stdout);
+
+      // Two reload intervals: the server configured ES256 must not answer with a key of its own.
+      await services.keys.reload();
+      await services.keys.reload();
+      const rs256Token = await accessToken(await postToken(app, { username: 'johndoe', password: 'secret' }));
+      assert.deepEqual([decodeProtectedHeader(rs256Token).alg, decodeProtectedHeader(rs256Token).kid], ['RS256', rsaKid]);
+      assert.equal((await me(app, es256Token)).statusCode, 200);
+      assert.equal((await me(app, rs256Token)).statusCode, 200);
+
+      const listed = JSON.parse((await gatehouse(db, ['keys', 'list', '--json'])).stdout) as { alg: string; status: string }[];
+      assert.deepEqual(listed.map((k) => [k.alg, k.status]), [['ES256', 'retired'], ['RS256', 'current']]);
+
+      // A server process started now with the default GATEHOUSE_SIGNING_ALG signs with the RS256
+      // key too, and says why its tokens are not ES256.
+      const server = await spawnServer([], { DATABASE_URL: db, LOG_LEVEL: 'info' });
+      try {
+        const login = await fetch(`${server.url}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'username=johndoe&password=secret',
+        });
+        const token = ((await login.json()) as { access_token: string }).access_token;
+        assert.equal(decodeProtectedHeader(token).kid, rsaKid);
+        assert.match(server.stdout(), /the current signing key is RS256, so tokens are RS256: GATEHOUSE_SIGNING_ALG=ES256 applies to keys generated later/);
+      } finally {
+        await server.stop();
+      }
+      assert.equal((await services.store.listSigningKeys()).length, 2, 'nobody generated a key');
     });
   });
 });

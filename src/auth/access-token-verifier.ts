@@ -9,8 +9,17 @@ export interface AccessTokenVerifierOptions {
   readonly key: JWTVerifyGetKey;
   readonly issuer: string;
   readonly audience: string;
-  /** The only algorithms accepted; `none` and anything unlisted are refused. */
-  readonly algorithms: readonly string[];
+  /**
+   * The only algorithms accepted; `none` and anything unlisted are refused. A function is asked
+   * at every verification, for key sets that change (a KeyRing's `algorithms`).
+   */
+  readonly algorithms: readonly string[] | (() => readonly string[]);
+  /**
+   * Called before a token is refused for naming an algorithm not accepted: a key set that may
+   * have changed elsewhere re-reads itself (a rotation to another algorithm seen first by another
+   * instance), and the token is checked once more against the algorithms it has then.
+   */
+  readonly onAlgorithmMiss?: () => Promise<void>;
   /** Seconds of leeway for `exp`/`nbf`/`iat`; at most 30. */
   readonly clockTolerance?: number;
   /** How many verified tokens to remember; 0 disables the cache. */
@@ -30,7 +39,9 @@ const MAX_TOKEN_LENGTH = 8192;
  * Every failure is an InvalidToken; a verified token is remembered until it expires.
  */
 export class AccessTokenVerifier {
-  readonly #options: Required<Omit<AccessTokenVerifierOptions, 'cacheSize'>>;
+  readonly #options: Required<Omit<AccessTokenVerifierOptions, 'cacheSize' | 'algorithms' | 'onAlgorithmMiss'>>;
+  readonly #algorithms: () => readonly string[];
+  readonly #onAlgorithmMiss: (() => Promise<void>) | undefined;
   readonly #cache: VerifiedTokenCache<AccessTokenClaims>;
 
   constructor(options: AccessTokenVerifierOptions) {
@@ -38,10 +49,17 @@ export class AccessTokenVerifier {
     if (clockTolerance < 0 || clockTolerance > MAX_TOLERANCE) {
       throw new TypeError(`clockTolerance must be between 0 and ${MAX_TOLERANCE} seconds`);
     }
-    if (options.algorithms.length === 0 || options.algorithms.some((a) => a.toLowerCase() === 'none')) {
-      throw new TypeError('algorithms must list at least one real signature algorithm');
-    }
-    this.#options = { ...options, clockTolerance, clock: options.clock ?? systemClock };
+    const { algorithms } = options;
+    this.#algorithms = typeof algorithms === 'function' ? () => checkedAlgorithms(algorithms()) : () => algorithms;
+    checkedAlgorithms(this.#algorithms());
+    this.#onAlgorithmMiss = options.onAlgorithmMiss;
+    this.#options = {
+      key: options.key,
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance,
+      clock: options.clock ?? systemClock,
+    };
     this.#cache = new VerifiedTokenCache(options.cacheSize ?? 10000);
   }
 
@@ -71,19 +89,13 @@ export class AccessTokenVerifier {
     }
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.#options.key, {
-        issuer: this.#options.issuer,
-        audience: this.#options.audience,
-        algorithms: [...this.#options.algorithms],
-        typ: ACCESS_TOKEN_TYP,
-        clockTolerance: this.#options.clockTolerance,
-        currentDate: new Date(this.#options.clock.now()),
-        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'client_id', 'scope', 'sid'],
-      }));
+      payload = await this.#verifySignature(token);
     } catch (err) {
-      if (err instanceof InvalidToken) throw err;
-      if (err instanceof errors.JWTExpired) throw InvalidToken.expired();
-      throw InvalidToken.invalid((err as { code?: string }).code ?? 'verification failed');
+      if (!(err instanceof errors.JOSEAlgNotAllowed) || this.#onAlgorithmMiss === undefined) throw toInvalidToken(err);
+      await this.#onAlgorithmMiss();
+      payload = await this.#verifySignature(token).catch((retried: unknown) => {
+        throw toInvalidToken(retried);
+      });
     }
     const claims = toClaims(payload);
     // We never issue tokens dated in the future; one that is was not made by this server's clock.
@@ -92,6 +104,32 @@ export class AccessTokenVerifier {
     }
     return claims;
   }
+
+  async #verifySignature(token: string): Promise<Record<string, unknown>> {
+    const { payload } = await jwtVerify(token, this.#options.key, {
+      issuer: this.#options.issuer,
+      audience: this.#options.audience,
+      algorithms: [...this.#algorithms()],
+      typ: ACCESS_TOKEN_TYP,
+      clockTolerance: this.#options.clockTolerance,
+      currentDate: new Date(this.#options.clock.now()),
+      requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'client_id', 'scope', 'sid'],
+    });
+    return payload;
+  }
+}
+
+function checkedAlgorithms(algorithms: readonly string[]): readonly string[] {
+  if (algorithms.length === 0 || algorithms.some((a) => a.toLowerCase() === 'none')) {
+    throw new TypeError('algorithms must list at least one real signature algorithm');
+  }
+  return algorithms;
+}
+
+function toInvalidToken(err: unknown): InvalidToken {
+  if (err instanceof InvalidToken) return err;
+  if (err instanceof errors.JWTExpired) return InvalidToken.expired();
+  return InvalidToken.invalid((err as { code?: string }).code ?? 'verification failed');
 }
 
 function toClaims(payload: Record<string, unknown>): AccessTokenClaims {

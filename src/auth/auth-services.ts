@@ -38,7 +38,7 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
   const hasher = new PasswordHasher(config.argon2, { limiter: new WorkLimiter(config.hashConcurrency, config.hashQueue) });
   const keys = await KeyRing.load(
     store,
-    { signingAlg: config.signingAlg, hs256Secret: config.hs256Secret, accessTokenTtl: config.accessTokenTtl },
+    { newKeyAlg: config.signingAlg, hs256Secret: config.hs256Secret, accessTokenTtl: config.accessTokenTtl },
     clock,
   );
   const signer = new AccessTokenSigner(keys, { issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl }, clock);
@@ -46,7 +46,9 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     key: keys.resolve,
     issuer: config.issuer,
     audience: config.audience,
-    algorithms: keys.algorithms,
+    // The ring's algorithms as they are at each verification: a rotation may change them.
+    algorithms: () => keys.algorithms,
+    onAlgorithmMiss: () => keys.reloadAfterMiss(),
     cacheSize: config.tokenCacheSize,
     clock,
   });

@@ -21,7 +21,11 @@ export interface SigningKey {
 }
 
 export interface KeyRingOptions {
-  readonly signingAlg: SigningAlgorithm;
+  /**
+   * Algorithm of the key generated when the store has no current key. Tokens are signed with the
+   * current stored key whatever its algorithm, so this never replaces a key that exists.
+   */
+  readonly newKeyAlg: SigningAlgorithm;
   /** When set, HS256 with this secret replaces the stored asymmetric keys. */
   readonly hs256Secret: string | undefined;
   /** Access token lifetime in seconds: how long a retired key must keep verifying. */
@@ -32,6 +36,8 @@ export interface KeyRingOptions {
 export const KEY_RELOAD_INTERVAL_MS = 30_000;
 // An unknown kid may be a key another instance just made: re-read, but at most this often.
 const MISS_RELOAD_MIN_INTERVAL_MS = 5_000;
+// The algorithms stored keys may have: what generateKeyPair makes for a SigningAlgorithm.
+const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set<SigningAlgorithm>(['ES256', 'RS256', 'EdDSA']);
 // Leeway the verifier allows past `exp`.
 const CLOCK_TOLERANCE_MS = 30_000;
 
@@ -42,6 +48,8 @@ const KEY_CARRYING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 interface KeyState {
   readonly current: SigningKey;
   readonly verification: ReadonlyMap<string, SigningKey>;
+  /** The distinct algorithms of the verification keys: the only ones a token may name. */
+  readonly algorithms: readonly string[];
   readonly jwks: { keys: JWK[] };
 }
 
@@ -49,7 +57,8 @@ interface KeyState {
  * The signing keys: the current one for new tokens and every still-trusted one for verification.
  * Asymmetric keys are generated on first start and kept in the store, so every instance shares
  * them; a rotated-out key keeps verifying (and stays in the JWKS) until every token it signed
- * has expired, then leaves.
+ * has expired, then leaves. Every instance signs with the store's current key, whatever its
+ * algorithm and whatever each instance's GATEHOUSE_SIGNING_ALG: the store decides, never a race.
  */
 export class KeyRing {
   readonly #store: Store;
@@ -65,7 +74,7 @@ export class KeyRing {
     this.#clock = clock;
   }
 
-  /** Loads the keys, generating and storing a first key of `signingAlg` if there is none. */
+  /** Loads the keys, generating and storing a first key of `newKeyAlg` if there is none. */
   static async load(store: Store, options: KeyRingOptions, clock: Clock): Promise<KeyRing> {
     const ring = new KeyRing(store, options, clock);
     if (options.hs256Secret !== undefined) ring.#state = await symmetricState(options.hs256Secret);
@@ -88,14 +97,18 @@ export class KeyRing {
     if (this.#options.hs256Secret !== undefined) return;
     const now = this.#clock.now();
     let records = await this.#store.listSigningKeys();
-    if (!records.some((r) => r.alg === this.#options.signingAlg && r.retiredAt === null)) {
-      await KeyRing.rotate(this.#store, this.#options.signingAlg, this.#clock);
+    // Only an empty store gets a key. Replacing a current key of another algorithm would undo a
+    // `keys rotate` (or fight an instance configured otherwise) every reload interval.
+    if (!records.some((r) => r.retiredAt === null)) {
+      await KeyRing.rotate(this.#store, this.#options.newKeyAlg, this.#clock);
       // Re-read: another instance may have made one at the same time; all then pick the newest.
       records = await this.#store.listSigningKeys();
     }
     const trusted = records.filter((r) => this.#stillVerifies(r, now));
-    const current = trusted.filter((r) => r.alg === this.#options.signingAlg && r.retiredAt === null).at(-1);
-    if (!current) throw new Error(`no ${this.#options.signingAlg} signing key could be loaded`);
+    const current = trusted.filter((r) => r.retiredAt === null).at(-1);
+    if (!current) throw new Error('no current signing key could be loaded');
+    const unsupported = trusted.find((r) => !ASYMMETRIC_ALGORITHMS.has(r.alg));
+    if (unsupported) throw new Error(`signing key ${unsupported.kid} has algorithm ${unsupported.alg}, which this version does not support`);
     const publicJwks = trusted.map((r) => JSON.parse(r.publicJwk) as JWK);
     const verification = await Promise.all(
       trusted.map(async (r, i) => ({ kid: r.kid, alg: r.alg, key: (await importJWK(publicJwks[i]!, r.alg)) as CryptoKey })),
@@ -104,6 +117,7 @@ export class KeyRing {
     this.#state = {
       current: { kid: current.kid, alg: current.alg, key: signing },
       verification: new Map(verification.map((k) => [k.kid, k])),
+      algorithms: [...new Set(verification.map((k) => k.alg))],
       jwks: { keys: publicJwks },
     };
     this.#loadedAt = now;
@@ -121,9 +135,12 @@ export class KeyRing {
     return this.#state.current;
   }
 
-  /** Algorithms a verifier may accept: those of the configured kind of key. */
-  get algorithms(): string[] {
-    return this.#options.hs256Secret !== undefined ? ['HS256'] : [this.#options.signingAlg];
+  /**
+   * Algorithms a verifier may accept: those of the keys in the ring now (after a rotation to
+   * another algorithm, the old one until its last token expires), or HS256 with a shared secret.
+   */
+  get algorithms(): readonly string[] {
+    return this.#state.algorithms;
   }
 
   /** The public keys, as served at /.well-known/jwks.json (RFC 7517). Symmetric keys never appear. */
@@ -142,7 +159,7 @@ export class KeyRing {
     if (typeof header.kid !== 'string') throw InvalidToken.invalid('no kid');
     const found = this.#state.verification.get(header.kid);
     if (found) return checkedKey(found, header);
-    return this.#reloadOnMiss().then(() => {
+    return this.reloadAfterMiss().then(() => {
       const reloaded = this.#state.verification.get(header.kid!);
       if (!reloaded) throw InvalidToken.invalid('unknown kid');
       return checkedKey(reloaded, header);
@@ -157,7 +174,12 @@ export class KeyRing {
     return now < trustedUntil;
   }
 
-  async #reloadOnMiss(): Promise<void> {
+  /**
+   * Re-reads the keys for a token naming a key or an algorithm the ring lacks, which may come
+   * from an instance that saw a rotation first; at most once per MISS_RELOAD_MIN_INTERVAL_MS, so
+   * forged tokens cannot make every request read the store.
+   */
+  async reloadAfterMiss(): Promise<void> {
     if (this.#options.hs256Secret !== undefined) return;
     if (this.#clock.now() - this.#loadedAt < MISS_RELOAD_MIN_INTERVAL_MS) {
       await this.#reloading;
@@ -179,7 +201,7 @@ async function symmetricState(secret: string): Promise<KeyState> {
   // The kid names the secret without revealing it: a truncated hash of a domain-separated digest.
   const kid = createHash('sha256').update('gatehouse-hs256-kid:').update(raw).digest('base64url').slice(0, 16);
   const signingKey: SigningKey = { kid, alg: 'HS256', key };
-  return { current: signingKey, verification: new Map([[kid, signingKey]]), jwks: { keys: [] } };
+  return { current: signingKey, verification: new Map([[kid, signingKey]]), algorithms: ['HS256'], jwks: { keys: [] } };
 }
 
 async function generateKeyRecord(alg: SigningAlgorithm, now: number): Promise<SigningKeyRecord> {

@@ -38,7 +38,7 @@ async function rotateKey(args: readonly string[]): Promise<number> {
     ]);
     const kid = await KeyRing.rotate(store, config.signingAlg, systemClock);
     process.stdout.write(
-      `new signing key ${kid}\n` +
+      `new signing key ${kid} (${config.signingAlg})\n` +
         `Running servers switch to it within ${KEY_RELOAD_INTERVAL_MS / 1000} s; ` +
         'tokens signed with the old key keep verifying until they expire.\n',
     );

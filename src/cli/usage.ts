@@ -141,9 +141,11 @@ Run "gatehouse keys <subcommand> --help" for details.
 `,
   'keys rotate': `Usage: gatehouse keys rotate
 
-Makes a new GATEHOUSE_SIGNING_ALG key current and retires the others. Running servers switch
-within 30 s; tokens signed with a retired key keep verifying until they expire.
-Refused when GATEHOUSE_HS256_SECRET is set: rotate by changing the secret.
+Makes a new key of the algorithm GATEHOUSE_SIGNING_ALG names (default ES256) current and
+retires the others. Running servers switch to it within 30 s, whatever their own
+GATEHOUSE_SIGNING_ALG: they sign with the current key. Tokens signed with a retired key keep
+verifying until they expire. Refused when GATEHOUSE_HS256_SECRET is set: rotate by changing
+the secret.
 `,
   'keys list': `Usage: gatehouse keys list [--json]
 
