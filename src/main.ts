@@ -2,9 +2,10 @@ import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createAuthServices } from './auth/auth-services.js';
 import { systemClock } from './auth/clock.js';
-import { DEMO_USERS, seedDemoUsers } from './auth/demo-users.js';
+import { checkDemoUsers, seedDemoUsers, type DemoUserState } from './auth/demo-users.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { isPostgresUrl } from './store/database-url.js';
 import { openStore } from './store/open-store.js';
 
 export interface ServeOptions {
@@ -29,7 +30,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     onIdleError: (err) => process.stderr.write(`gatehouse: database connection lost: ${err.message}\n`),
   });
   const services = await createAuthServices(config, store, systemClock);
-  if (config.demo) await seedDemoUsers(services.users);
+  const demoUsers = config.demo ? await checkDemoUsers(services.users, services.hasher, await seedDemoUsers(services.users)) : [];
   await services.hasher.warmUp();
   const app = await buildApp(config, services);
   const stopKeyReload = services.keys.startAutoReload((err) => app.log.error({ err }, 'reloading signing keys failed'));
@@ -67,7 +68,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     );
   }
   await app.listen({ port: config.port, host: config.host });
-  printBanner(config);
+  printBanner(config, demoUsers);
   return config.issuer;
 }
 
@@ -83,17 +84,32 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-function printBanner(config: Config): void {
+function printBanner(config: Config, demoUsers: readonly DemoUserState[]): void {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${config.port}`;
   const lines = [`Gatehouse is listening on ${base}`, `Interactive docs: ${base}/docs`];
   if (config.demo) {
     lines.push('Demo mode. Users (fixtures: never use them in production):');
-    for (const user of DEMO_USERS) {
-      lines.push(`  ${user.username} / ${user.password}${user.disabled ? '  (disabled: gets "Inactive user")' : `  (scopes: ${user.scopes.join(' ')})`}`);
+    // Credentials are printed only while they are still the fixture's: a banner that offers a
+    // changed password, or calls an enabled user disabled, sends the user chasing a wrong answer.
+    for (const { fixture: user, changes } of demoUsers) {
+      lines.push(
+        changes.length > 0
+          ? `  ${user.username}: changed since demo mode created it (${changes.join(', ')})`
+          : `  ${user.username} / ${user.password}${user.disabled ? '  (disabled: gets "Inactive user")' : `  (scopes: ${user.scopes.join(' ')})`}`,
+      );
     }
+    if (demoUsers.some((user) => user.changes.length > 0)) lines.push(demoResetHint(config.databaseUrl));
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+// Demo users are created only when missing, so the way back to the fixtures is a fresh database.
+function demoResetHint(databaseUrl: string): string {
+  const how = isPostgresUrl(databaseUrl)
+    ? 'start with a fresh database'
+    : `stop the server and delete ${databaseUrl} with its -wal and -shm files`;
+  return `Demo users are created only when missing: to reset them, ${how}.`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

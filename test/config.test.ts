@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { runCli } from './helpers/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
@@ -21,21 +21,6 @@ function refusal(env: Record<string, string>): string {
     return err.message;
   }
   assert.fail(`accepted ${JSON.stringify(env)}`);
-}
-
-/** Runs the real CLI with only `env`, returning its exit status and stderr. */
-function cli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
 }
 
 describe('configuration errors name the variable and what it accepts, once, on one line', () => {
@@ -60,7 +45,7 @@ describe('configuration errors name the variable and what it accepts, once, on o
   });
 
   test('the CLI prints the message as its single error line', async () => {
-    const result = await cli(['users', 'list'], { LOG_LEVEL: 'verbose', DATABASE_URL: join(dir, 'cli.db') });
+    const result = await runCli(['users', 'list'], { LOG_LEVEL: 'verbose', DATABASE_URL: join(dir, 'cli.db') });
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'gatehouse: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")\n');
   });
@@ -77,7 +62,7 @@ describe('DATABASE_URL', () => {
     }
     // Only the scheme is echoed: the rest of a URL may hold a password.
     assert.doesNotMatch(refusal({ DATABASE_URL: 'mysql://root:hunter2@db/app' }), /hunter2|root/);
-    const result = await cli(['users', 'list'], { DATABASE_URL: 'mysql://x@y/z' });
+    const result = await runCli(['users', 'list'], { DATABASE_URL: 'mysql://x@y/z' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^gatehouse: DATABASE_URL: unsupported scheme "mysql:\/\/"/);
     assert.equal(existsSync(join(ROOT, 'mysql:')), false, 'no file named after the URL');
@@ -97,14 +82,14 @@ describe('DATABASE_URL', () => {
 
   test('a SQLite file that cannot be opened is named in the error, and a missing folder under /proc does not hang', { skip: process.platform !== 'linux' && 'needs /proc', timeout: 30_000 }, async () => {
     for (const path of ['/proc/x.db', '/proc/missing/x.db']) {
-      const result = await cli(['users', 'list'], { DATABASE_URL: path });
+      const result = await runCli(['users', 'list'], { DATABASE_URL: path });
       assert.equal(result.code, 1);
       assert.match(result.stderr, new RegExp(`^gatehouse: cannot open the SQLite database "${path}": [^\\n]+\\n$`));
     }
   });
 
   test('a PostgreSQL server that does not answer is named without the password of its URL', async () => {
-    const result = await cli(['users', 'list'], { DATABASE_URL: 'postgres://bob:hunter2@127.0.0.1:1/app?password=hunter3' });
+    const result = await runCli(['users', 'list'], { DATABASE_URL: 'postgres://bob:hunter2@127.0.0.1:1/app?password=hunter3' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^gatehouse: cannot connect to PostgreSQL at postgres:\/\/bob@127\.0\.0\.1:1\/app: [^\n]+\n$/);
     assert.doesNotMatch(result.stderr, /hunter/);
@@ -153,7 +138,7 @@ describe('GATEHOUSE_ISSUER', () => {
 
   test('a refused issuer stops the server before anything is created', async () => {
     const database = join(dir, 'issuer.db');
-    const result = await cli(['serve'], { GATEHOUSE_ISSUER: 'not-a-url', DATABASE_URL: database, PORT: '0' });
+    const result = await runCli(['serve'], { GATEHOUSE_ISSUER: 'not-a-url', DATABASE_URL: database, PORT: '0' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^gatehouse: GATEHOUSE_ISSUER must be an absolute http:\/\/ or https:\/\/ URL[^\n]+\n$/);
     assert.equal(existsSync(database), false);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WEAK_SECRETS } from './helpers/hs256-secrets.js';
+import { runCli } from './helpers/run-cli.js';
 import { runServerToExit, spawnServer } from './helpers/spawn-server.js';
 
 let dir: string;
@@ -52,10 +53,36 @@ describe('running the server', () => {
     await first.stop();
     const second = await spawnServer(['--demo'], { DATABASE_URL: databaseUrl });
     try {
+      assert.match(second.stdout(), /^ {2}johndoe \/ secret {2}\(scopes: me items\)$/m, 'unchanged users keep their credentials in the banner');
+      assert.match(second.stdout(), /^ {2}alice \/ secret2 {2}\(disabled: gets "Inactive user"\)$/m);
+      assert.doesNotMatch(second.stdout(), /changed|reset/);
       const login = await fetch(`${second.url}/token`, form({ username: 'johndoe', password: 'secret' }));
       assert.equal(login.status, 200);
     } finally {
       await second.stop();
+    }
+  });
+
+  test('the demo banner shows no credentials of demo users changed since they were seeded, and says how to reset them', async () => {
+    const databaseUrl = join(dir, 'changed.db');
+    await (await spawnServer(['--demo'], { DATABASE_URL: databaseUrl })).stop();
+    const env = { DATABASE_URL: databaseUrl };
+    for (const [args, stdin] of [[['users', 'disable', 'johndoe']], [['users', 'passwd', 'johndoe'], 'a brand new password\n'], [['users', 'enable', 'alice']]] as const) {
+      const result = await runCli(args, env, stdin);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const server = await spawnServer(['--demo'], env);
+    try {
+      const banner = server.stdout();
+      assert.doesNotMatch(banner, /secret/, 'no stale credentials');
+      assert.match(banner, /^ {2}johndoe: changed since demo mode created it \(password changed, now disabled\)$/m);
+      assert.match(banner, /^ {2}alice: changed since demo mode created it \(now enabled\)$/m);
+      assert.ok(banner.includes(`Demo users are created only when missing: to reset them, stop the server and delete ${databaseUrl} with its -wal and -shm files.`), banner);
+      // The changes were kept: the banner describes what is stored.
+      const alice = await fetch(`${server.url}/token`, form({ username: 'alice', password: 'secret2' }));
+      assert.equal(alice.status, 200);
+    } finally {
+      await server.stop();
     }
   });
 
