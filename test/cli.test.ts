@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -208,6 +208,13 @@ describe('gatehouse usage', { concurrency: true }, () => {
   test('a bad configuration exits 1 with its message', async () => {
     const result = await gatehouse(freshDb(), ['users', 'list'], '', { GATEHOUSE_HS256_SECRET: 'too short' });
     assertFails(result, 1, /GATEHOUSE_HS256_SECRET must be at least 32 bytes/);
+  });
+
+  test('--version and -v print the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      assert.deepEqual(await gatehouse(freshDb(), [flag]), { code: 0, stdout: `gatehouse ${version}\n`, stderr: '' });
+    }
   });
 
   test('--help prints usage on stdout and exits 0 for the program and every command', async () => {

@@ -3,6 +3,7 @@ import { clientsCommand } from './clients-command.js';
 import { keysCommand } from './keys-command.js';
 import { reportError } from './report-error.js';
 import { migrateCommand } from './migrate-command.js';
+import { printVersion } from './print-version.js';
 import { serveCommand } from './serve-command.js';
 import { printUsage } from './usage.js';
 import { usersCommand } from './users-command.js';
@@ -23,6 +24,9 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     case '--help':
     case 'help':
       return printUsage('main');
+    case '-v':
+    case '--version':
+      return printVersion();
     case 'serve':
       return serveCommand(rest);
     case 'migrate':

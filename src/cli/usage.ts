@@ -21,7 +21,7 @@ Commands:
   keys rotate                    Make a new signing key current
   keys list [--json]             List signing keys
 
-Run "gatehouse <command> --help" for a command's options.
+Run "gatehouse <command> --help" for a command's options, "gatehouse --version" for the version.
 
 ${CONFIG_NOTE}
 `,
