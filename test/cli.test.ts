@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createAuthServices, type AuthServices } from '../src/auth/auth-services.js';
 import { systemClock } from '../src/auth/clock.js';
 import { buildApp } from '../src/app.js';
-import { PromptAborted } from '../src/cli/cli-errors.js';
+import { CliFailure, PromptAborted } from '../src/cli/cli-errors.js';
 import { readNewPassword } from '../src/cli/read-password.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/open-store.js';
@@ -258,6 +258,18 @@ describe('password prompt on a terminal', () => {
     const password = readNewPassword(terminal, new PassThrough());
     terminal.write(`${PASSWORD}\r${PASSWORD}!\r`);
     await assert.rejects(password, /the passwords do not match/);
+  });
+
+  test('Ctrl-D (end of input) aborts with an error instead of acting as Enter, and restores the terminal', async () => {
+    for (const typed of ['half typed\x04', '\x04', `${PASSWORD}\r\x04`]) {
+      const terminal = fakeTerminal();
+      const prompts = new PassThrough();
+      const password = readNewPassword(terminal, prompts);
+      terminal.write(typed);
+      await assert.rejects(password, (err: Error) => err instanceof CliFailure && err.message === 'end of input (Ctrl-D) at the password prompt; nothing was changed');
+      assert.equal(terminal.isRaw, false);
+      assert.match(prompts.read()?.toString() ?? '', /\n$/, 'the prompt line is ended');
+    }
   });
 
   test('Ctrl-C aborts and restores the terminal', async () => {

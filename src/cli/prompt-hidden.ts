@@ -15,8 +15,9 @@ const ESC = '\x1b';
 
 /**
  * Asks each of `prompts` in turn on `output` and reads one answer per prompt from `input` in raw
- * mode, echoing nothing. Enter (or Ctrl-D) ends an answer, Backspace deletes a character, Ctrl-U
- * the whole answer; Ctrl-C rejects with PromptAborted. The terminal mode is restored in every case.
+ * mode, echoing nothing. Enter ends an answer, Backspace deletes a character, Ctrl-U the whole
+ * answer; Ctrl-C rejects with PromptAborted, Ctrl-D (end of input) with a CliFailure. The terminal
+ * mode is restored in every case.
  */
 export function promptHidden(prompts: readonly string[], input: HiddenInput, output: NodeJS.WritableStream): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -47,11 +48,12 @@ export function promptHidden(prompts: readonly string[], input: HiddenInput, out
       output.write(next);
       return false;
     };
-    const onEnd = (): void => {
+    const fail = (error: Error): void => {
       stop();
       output.write('\n');
-      reject(new CliFailure('standard input closed before a password was entered'));
+      reject(error);
     };
+    const onEnd = (): void => fail(new CliFailure('standard input closed before a password was entered'));
     const onData = (chunk: string | Buffer): void => {
       // Typed-ahead answers can arrive in one chunk, so one chunk may end several prompts.
       for (const char of String(chunk)) {
@@ -64,12 +66,16 @@ export function promptHidden(prompts: readonly string[], input: HiddenInput, out
           continue;
         }
         if (char === CTRL_C) {
-          stop();
-          output.write('\n');
-          reject(new PromptAborted());
+          fail(new PromptAborted());
           return;
         }
-        if (ENTER.has(char) || char === CTRL_D) {
+        // Ctrl-D is end of input, as everywhere in a terminal: the user is giving up, and taking
+        // it for Enter would submit a half-typed (or empty) password.
+        if (char === CTRL_D) {
+          fail(new CliFailure('end of input (Ctrl-D) at the password prompt; nothing was changed'));
+          return;
+        }
+        if (ENTER.has(char)) {
           if (endAnswer()) return;
         } else if (BACKSPACE.has(char)) {
           typed.pop();
