@@ -12,6 +12,7 @@ import { buildApp } from '../src/app.js';
 import { CliFailure, PromptAborted } from '../src/cli/cli-errors.js';
 import { readNewPassword } from '../src/cli/read-password.js';
 import { loadConfig } from '../src/config.js';
+import { migrationProvider } from '../src/store/migrations.js';
 import { openStore } from '../src/store/open-store.js';
 import { postToken } from './helpers/test-app.js';
 
@@ -178,6 +179,16 @@ describe('gatehouse users', { concurrency: true }, () => {
         await app.close();
       }
     });
+  });
+});
+
+describe('gatehouse migrate', () => {
+  test('prints each migration it applied, then that there was nothing to do', async () => {
+    const db = freshDb();
+    const names = Object.keys(await migrationProvider.getMigrations());
+    assert.ok(names.length > 0);
+    assert.deepEqual(await gatehouse(db, ['migrate']), { code: 0, stdout: names.map((name) => `applied ${name}\n`).join(''), stderr: '' });
+    assert.deepEqual(await gatehouse(db, ['migrate']), { code: 0, stdout: 'database schema already up to date\n', stderr: '' });
   });
 });
 

@@ -7,11 +7,10 @@ export async function migrateCommand(args: readonly string[]): Promise<number> {
   if (help) return printUsage('migrate');
   noPositionals('migrate', positionals);
   // Loaded on demand, so `--help` answers without loading the database drivers.
-  const [{ loadConfig }, { openStore }] = await Promise.all([import('../config.js'), import('../store/open-store.js')]);
+  const [{ loadConfig }, { migrateDatabase }] = await Promise.all([import('../config.js'), import('../store/open-store.js')]);
   const config = loadConfig(process.env);
-  // openStore refuses a schema newer than this version before migrating anything.
-  const store = await openStore(config.databaseUrl, { poolSize: 1, migrate: true });
-  await store.close();
-  process.stdout.write('database schema is up to date\n');
+  // Refuses a schema newer than this version before migrating anything.
+  const applied = await migrateDatabase(config.databaseUrl, { poolSize: 1 });
+  process.stdout.write(applied.length === 0 ? 'database schema already up to date\n' : applied.map((name) => `applied ${name}\n`).join(''));
   return 0;
 }

@@ -122,9 +122,10 @@ Removes a client. Its sessions end at once: its access and refresh tokens stop w
 `,
   migrate: `Usage: gatehouse migrate
 
-Applies pending schema migrations to the database DATABASE_URL names. A SQLite file migrates
-itself when the server starts; PostgreSQL, shared by several instances, changes only through
-this command, and "serve" refuses to start against an unmigrated or newer schema.
+Applies pending schema migrations to the database DATABASE_URL names, printing
+"applied <migration>" for each, or "database schema already up to date". A SQLite file
+migrates itself when the server starts; PostgreSQL, shared by several instances, changes only
+through this command, and "serve" refuses to start against an unmigrated or newer schema.
 
 Options:
   -h, --help   Show this help

@@ -26,6 +26,20 @@ export interface OpenStoreOptions {
  * makes sure its schema is the one this version expects: throws SchemaNotCurrent otherwise.
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  return (await openAndMigrate(databaseUrl, options)).store;
+}
+
+/**
+ * Applies the pending migrations of the database `databaseUrl` names (`gatehouse migrate`) and
+ * returns their names, empty when it was up to date. Refuses a schema newer than this version.
+ */
+export async function migrateDatabase(databaseUrl: string, options: Pick<OpenStoreOptions, 'poolSize'> = {}): Promise<string[]> {
+  const { store, applied } = await openAndMigrate(databaseUrl, { ...options, migrate: true });
+  await store.close();
+  return applied;
+}
+
+async function openAndMigrate(databaseUrl: string, options: OpenStoreOptions): Promise<{ store: Store; applied: string[] }> {
   const postgres = isPostgresUrl(databaseUrl);
   const store = postgres ? await openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
   try {
@@ -35,17 +49,15 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
         `the database schema is newer than this Gatehouse (it has migrations ${unknown.join(', ')}); upgrade Gatehouse`,
       );
     }
-    if (pending.length > 0) {
-      if (!(options.migrate ?? !postgres)) {
-        throw new SchemaNotCurrent(`the database is not migrated (pending: ${pending.join(', ')}); run "gatehouse migrate" first`);
-      }
-      await store.migrate();
+    if (pending.length === 0) return { store, applied: [] };
+    if (!(options.migrate ?? !postgres)) {
+      throw new SchemaNotCurrent(`the database is not migrated (pending: ${pending.join(', ')}); run "gatehouse migrate" first`);
     }
+    return { store, applied: await store.migrate() };
   } catch (err) {
     await store.close();
     throw err;
   }
-  return store;
 }
 
 function openSqlite(path: string): Store {
