@@ -166,6 +166,25 @@ describe('gatehouse users', { concurrency: true }, () => {
     }
   });
 
+  test('add without --scopes grants every non-privileged scope, so the user can read /users/me; --scopes "" grants none', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob')).code, 0);
+    assert.equal((await addUser(db, 'carol', ['--scopes', ''])).code, 0);
+    assert.deepEqual((await listJson(db)).map((u) => [u.username, u.scopes]), [['bob', ['me', 'items']], ['carol', []]]);
+    await withDb(db, async (services) => {
+      const app = await buildApp(loadConfig({ DATABASE_URL: db, LOG_LEVEL: 'silent' }), services);
+      try {
+        const login = await postToken(app, { username: 'bob', password: PASSWORD });
+        const { access_token } = login.json() as { access_token: string };
+        assert.equal((await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${access_token}` } })).statusCode, 200);
+      } finally {
+        await app.close();
+      }
+    });
+    const help = await gatehouse(db, ['users', 'add', '--help']);
+    assert.match(help.stdout, /default: every\s+non-privileged scope, "me items"/);
+  });
+
   test('a user added by the CLI logs in at POST /token', async () => {
     const db = freshDb();
     assert.equal((await addUser(db, 'bob', ['--scopes', 'me'])).code, 0);
@@ -229,7 +248,7 @@ describe('gatehouse usage', { concurrency: true }, () => {
   });
 
   test('--help prints usage on stdout and exits 0 for the program and every command', async () => {
-    const commands = [[], ['serve'], ['users'], ['users', 'add'], ['users', 'list'], ['users', 'disable'], ['users', 'enable'], ['users', 'passwd']];
+    const commands = [[], ['serve'], ['migrate'], ['users'], ['users', 'add'], ['users', 'list'], ['users', 'disable'], ['users', 'enable'], ['users', 'passwd']];
     await Promise.all(
       commands.map(async (command) => {
         const result = await gatehouse(freshDb(), [...command, '--help']);

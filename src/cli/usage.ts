@@ -1,3 +1,8 @@
+import { DEFAULT_SCOPES } from '../auth/scopes.js';
+
+// What `users add` grants without --scopes, as the registry says.
+const DEFAULT_USER_SCOPES = DEFAULT_SCOPES.filter((scope) => !scope.privileged).map((scope) => scope.name).join(' ');
+
 const CONFIG_NOTE = `Configuration comes from the environment only; DATABASE_URL picks the database
 (a SQLite file path, default ./data/gatehouse.db, or a postgres:// URL).`;
 
@@ -53,7 +58,8 @@ Creates a user.
 Options:
   --email E           The user's email address
   --full-name NAME    The user's full name
-  --scopes "S1 S2"    Space-separated scopes the user may be granted (default: none)
+  --scopes "S1 S2"    Space-separated scopes the user may be granted (default: every
+                      non-privileged scope, "${DEFAULT_USER_SCOPES}"; --scopes "" for none)
   --disabled          Create the user disabled
   -h, --help          Show this help
 

@@ -1,3 +1,4 @@
+import type { ScopeDefinition } from '../auth/scopes.js';
 import { UserExists } from '../errors.js';
 import { CliFailure, UsageError } from './cli-errors.js';
 import { noPositionals, onlyUsername, parseCommandArgs } from './parse-command-args.js';
@@ -41,7 +42,7 @@ async function addUser(args: readonly string[]): Promise<number> {
   });
   if (help) return printUsage('users add');
   const username = onlyUsername('users add', positionals, NOT_AN_ARGUMENT);
-  return withServices(async ({ users }) => {
+  return withServices(async ({ users, scopes }) => {
     // Checked before asking, so nobody types a password twice for a name that is taken.
     if (await users.find(username)) throw new UserExists(username);
     const password = await readNewPassword();
@@ -50,7 +51,9 @@ async function addUser(args: readonly string[]): Promise<number> {
       password,
       email: optionalString(values.email),
       fullName: optionalString(values['full-name']),
-      scopes: typeof values.scopes === 'string' ? values.scopes.split(' ').filter((s) => s !== '') : [],
+      // A user without scopes gets 403 everywhere, even on /users/me: by default, every scope that
+      // is not privileged, as for clients. `--scopes ""` still makes a user without any.
+      scopes: typeof values.scopes === 'string' ? scopeList([values.scopes]) : defaultScopes(scopes.list()),
       disabled: values.disabled === true,
     });
     say(`created user ${username}`);
@@ -93,6 +96,15 @@ async function changePassword(args: readonly string[]): Promise<number> {
     say(`changed password of user ${username}`);
     return 0;
   });
+}
+
+/** Scopes given as arguments, each of which may hold several separated by spaces ("me items"). */
+function scopeList(args: readonly string[]): string[] {
+  return args.flatMap((arg) => arg.split(' ')).filter((scope) => scope !== '');
+}
+
+function defaultScopes(registry: readonly ScopeDefinition[]): string[] {
+  return registry.filter((scope) => !scope.privileged).map((scope) => scope.name);
 }
 
 function optionalString(value: string | boolean | undefined): string | null {
