@@ -185,6 +185,38 @@ describe('gatehouse users', { concurrency: true }, () => {
     assert.match(help.stdout, /default: every\s+non-privileged scope, "me items"/);
   });
 
+  test('scopes replaces a user\'s scopes at once: a token already issued loses the removed ones', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'bob')).code, 0);
+    await withDb(db, async (services) => {
+      const app = await buildApp(loadConfig({ DATABASE_URL: db, LOG_LEVEL: 'silent' }), services);
+      try {
+        const token = ((await postToken(app, { username: 'bob', password: PASSWORD })).json() as { access_token: string }).access_token;
+        const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+        assert.equal((await get('/users/me/items')).statusCode, 200);
+
+        assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', 'me']), { code: 0, stdout: 'set scopes of user bob: me\n', stderr: '' });
+        assert.equal((await get('/users/me/items')).statusCode, 403, 'effective at once');
+        assert.equal((await get('/users/me')).statusCode, 200);
+
+        // One quoted argument or several, as the user types them.
+        assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', 'me items', 'admin']), { code: 0, stdout: 'set scopes of user bob: me items admin\n', stderr: '' });
+        const admin = await postToken(app, { username: 'bob', password: PASSWORD, scope: 'admin' });
+        assert.equal((admin.json() as { scope: string }).scope, 'admin');
+      } finally {
+        await app.close();
+      }
+    });
+    assertFails(await gatehouse(db, ['users', 'scopes', 'bob', 'me', 'wizardry']), 1, /unknown scope: wizardry/);
+    assertFails(await gatehouse(db, ['users', 'scopes', 'nobody', 'me']), 1, /no user named "nobody"/);
+    assert.deepEqual((await listJson(db))[0]!.scopes, ['me', 'items', 'admin'], 'a refused change changes nothing');
+    assertFails(await gatehouse(db, ['users', 'scopes', 'bob']), 2, /users scopes: missing <scope> \(or --none to remove them all\)/);
+    assertFails(await gatehouse(db, ['users', 'scopes', 'bob', 'me', '--none']), 2, /give scopes or --none, not both/);
+    assertFails(await gatehouse(db, ['users', 'scopes']), 2, /users scopes: missing <username>/);
+    assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', '--none']), { code: 0, stdout: 'removed every scope of user bob\n', stderr: '' });
+    assert.deepEqual((await listJson(db))[0]!.scopes, []);
+  });
+
   test('a user added by the CLI logs in at POST /token', async () => {
     const db = freshDb();
     assert.equal((await addUser(db, 'bob', ['--scopes', 'me'])).code, 0);
@@ -248,7 +280,7 @@ describe('gatehouse usage', { concurrency: true }, () => {
   });
 
   test('--help prints usage on stdout and exits 0 for the program and every command', async () => {
-    const commands = [[], ['serve'], ['migrate'], ['users'], ['users', 'add'], ['users', 'list'], ['users', 'disable'], ['users', 'enable'], ['users', 'passwd']];
+    const commands = [[], ['serve'], ['migrate'], ['users'], ['users', 'add'], ['users', 'list'], ['users', 'disable'], ['users', 'enable'], ['users', 'passwd'], ['users', 'scopes']];
     await Promise.all(
       commands.map(async (command) => {
         const result = await gatehouse(freshDb(), [...command, '--help']);

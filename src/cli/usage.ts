@@ -2,6 +2,7 @@ import { DEFAULT_SCOPES } from '../auth/scopes.js';
 
 // What `users add` grants without --scopes, as the registry says.
 const DEFAULT_USER_SCOPES = DEFAULT_SCOPES.filter((scope) => !scope.privileged).map((scope) => scope.name).join(' ');
+const KNOWN_SCOPES = DEFAULT_SCOPES.map((scope) => scope.name).join(', ');
 
 const CONFIG_NOTE = `Configuration comes from the environment only; DATABASE_URL picks the database
 (a SQLite file path, default ./data/gatehouse.db, or a postgres:// URL).`;
@@ -48,6 +49,7 @@ Subcommands:
   disable <username>
   enable <username>
   passwd <username>
+  scopes <username> <scope>... | --none
 
 Run "gatehouse users <subcommand> --help" for details.
 `,
@@ -81,6 +83,17 @@ Disables a user: logging in answers "Inactive user", and the user's tokens stop 
   'users enable': `Usage: gatehouse users enable <username>
 
 Enables a disabled user again.
+`,
+  'users scopes': `Usage: gatehouse users scopes <username> <scope>...
+       gatehouse users scopes <username> --none
+
+Replaces the scopes a user may be granted (known scopes: ${KNOWN_SCOPES}). Scopes may also be
+given as one quoted argument: "me items". It takes effect at once: tokens already issued lose the
+scopes removed; scopes added come with the user's next login.
+
+Options:
+  --none       Remove every scope (the user can then reach no protected route)
+  -h, --help   Show this help
 `,
   'users passwd': `Usage: gatehouse users passwd <username> < password-file
 

@@ -26,6 +26,8 @@ export async function usersCommand(args: readonly string[]): Promise<number> {
       return setDisabled(rest, false);
     case 'passwd':
       return changePassword(rest);
+    case 'scopes':
+      return setScopes(rest);
     case undefined:
       throw new UsageError('users: missing subcommand', 'users');
     default:
@@ -94,6 +96,23 @@ async function changePassword(args: readonly string[]): Promise<number> {
     // The user may have been deleted while the password was being typed.
     if (!(await users.setPassword(username, password))) throw noSuchUser(username);
     say(`changed password of user ${username}`);
+    return 0;
+  });
+}
+
+async function setScopes(args: readonly string[]): Promise<number> {
+  const { values, positionals, help } = parseCommandArgs('users scopes', args, { none: { type: 'boolean' } });
+  if (help) return printUsage('users scopes');
+  const [username, ...rest] = positionals;
+  if (username === undefined || username === '') throw new UsageError('users scopes: missing <username>', 'users scopes');
+  const wanted = scopeList(rest);
+  if (values.none === true && wanted.length > 0) throw new UsageError('users scopes: give scopes or --none, not both', 'users scopes');
+  // Removing every scope is rare and locks the user out of every route: it must be asked for.
+  if (values.none !== true && wanted.length === 0) throw new UsageError('users scopes: missing <scope> (or --none to remove them all)', 'users scopes');
+  return withServices(async ({ users }) => {
+    // Unknown scopes are refused by the registry, before anything changes.
+    if (!(await users.setScopes(username, wanted))) throw noSuchUser(username);
+    say(wanted.length === 0 ? `removed every scope of user ${username}` : `set scopes of user ${username}: ${[...new Set(wanted)].join(' ')}`);
     return 0;
   });
 }
