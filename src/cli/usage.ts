@@ -21,6 +21,7 @@ Commands:
   users disable <username>       Refuse a user's logins
   users enable <username>        Allow a disabled user's logins again
   users passwd <username>        Set a user's password
+  users scopes <username> [...]  Set a user's scopes
   clients add <id> [...]         Register an OAuth client
   clients list [--json]          List registered clients
   clients remove <id>            Remove a client and end its sessions
