@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createAuthServices } from '../src/auth/auth-services.js';
-import { retryAt } from '../src/auth/login-throttle.js';
+import { countFailure, retryAt } from '../src/auth/login-throttle.js';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/store/open-store.js';
 import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
@@ -96,16 +97,57 @@ describe('per-account throttling', () => {
     assert.equal(retryAt({ ...failures, windowFailures: 99 }), 0);
   });
 
-  test('the hourly window restarts after an hour', async () => {
-    const t = await createTestApp();
+  test('the hourly window restarts after an hour; a throttled attempt never extends a wait', () => {
+    let counts = countFailure(undefined, 0);
+    counts = countFailure(counts, 1_000);
+    assert.deepEqual(counts, { consecutiveFailures: 2, lastFailureAt: 1_000, windowStart: 0, windowFailures: 2 });
+    counts = countFailure(counts, 3_600_000);
+    assert.deepEqual(counts, { consecutiveFailures: 3, lastFailureAt: 3_600_000, windowStart: 3_600_000, windowFailures: 1 });
+  });
+
+  test('a concurrent burst gets no more tries than a sequence: at most 5 pass, and the right password only among them', async () => {
+    // Enough hashing queue for the whole burst, so every attempt reaches the throttle.
+    const t = await createTestApp({ env: { GATEHOUSE_HASH_QUEUE: '200' } });
     try {
-      const store = t.services.store;
-      let counts = await store.recordLoginFailure('k', 0, 3_600_000);
-      counts = await store.recordLoginFailure('k', 1_000, 3_600_000);
-      assert.equal(counts.windowFailures, 2);
-      counts = await store.recordLoginFailure('k', 3_600_000, 3_600_000);
-      assert.deepEqual(counts, { consecutiveFailures: 3, lastFailureAt: 3_600_000, windowStart: 3_600_000, windowFailures: 1 });
+      const BURST = 40;
+      const right = Math.floor(BURST / 2);
+      const answers = await Promise.all(
+        Array.from({ length: BURST + 1 }, (_, i) => postToken(t.app, { username: 'johndoe', password: i === right ? 'secret' : `wrong-${i}` })),
+      );
+      const audited = (event: string) => t.logs.filter((line) => line.audit === event && line.user === 'johndoe');
+      const checked = audited('login.failure').length + audited('login.success').length;
+      assert.ok(checked <= 5, `${checked} attempts got past the throttle`);
+      assert.equal(audited('login.throttled').length, BURST + 1 - checked);
+      // The store counted exactly the wrong passwords that were checked.
+      const counts = await t.services.store.findLoginFailures(createHash('sha256').update('johndoe').digest('base64url'));
+      assert.equal(counts!.windowFailures, audited('login.failure').length);
+      const succeeded = answers[right]!.statusCode === 200;
+      assert.equal(succeeded, audited('login.success').length === 1, 'a 200 only for a claim that got past the throttle');
+      assert.equal(answers.filter((a) => a.statusCode === 200).length, succeeded ? 1 : 0);
+      for (const [i, answer] of answers.entries()) if (i !== right) assert.equal(answer.statusCode, 400);
     } finally {
+      await t.close();
+    }
+  });
+
+  test('a burst spread over two instances on one database is bounded alike', async () => {
+    const t = await createTestApp({ env: { GATEHOUSE_HASH_QUEUE: '200' } });
+    const store = await openStore(t.config.databaseUrl);
+    try {
+      const services = await createAuthServices(t.config, store, t.clock);
+      const other = await buildApp(t.config, services, { logger: false });
+      try {
+        const apps = [t.app, other];
+        const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => postToken(apps[i % 2]!, { username: 'ghost', password: `wrong-${i}` })));
+        assert.ok(answers.every((a) => a.statusCode === 400));
+        const counts = await store.findLoginFailures(createHash('sha256').update('ghost').digest('base64url'));
+        assert.ok(counts!.windowFailures <= 5, `${counts!.windowFailures} failures counted`);
+        assert.equal(counts!.consecutiveFailures, counts!.windowFailures);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await store.close();
       await t.close();
     }
   });

@@ -169,14 +169,49 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.equal((await store.findSessionWithUser('s5'))!.session.revokedAt, null);
     });
 
-    test('login failures count atomically, and the window restarts after windowMs', async () => {
-      const counts = await Promise.all(Array.from({ length: 5 }, () => store.recordLoginFailure('k1', NOW, 1000)));
-      assert.deepEqual(counts.map((c) => c.consecutiveFailures).sort(), [1, 2, 3, 4, 5]);
-      const later = await store.recordLoginFailure('k1', NOW + 1000, 1000);
-      assert.deepEqual(later, { consecutiveFailures: 6, lastFailureAt: NOW + 1000, windowStart: NOW + 1000, windowFailures: 1 });
-      await store.clearConsecutiveFailures('k1');
-      assert.equal((await store.findLoginFailures('k1'))!.consecutiveFailures, 0);
-      assert.equal(await store.findLoginFailures('nope'), undefined);
+    test('login failures change only by compare-and-set over the counts last read', async () => {
+      const first = { consecutiveFailures: 1, lastFailureAt: NOW, windowStart: NOW, windowFailures: 1 };
+      const second = { consecutiveFailures: 2, lastFailureAt: NOW + 5, windowStart: NOW, windowFailures: 2 };
+      assert.equal(await store.findLoginFailures('k1'), undefined);
+      assert.equal(await store.compareAndSetLoginFailures('k1', undefined, first), true);
+      // A first claim where there already are counts, or a claim over counts that changed: refused.
+      assert.equal(await store.compareAndSetLoginFailures('k1', undefined, second), false);
+      assert.equal(await store.compareAndSetLoginFailures('k1', { ...first, windowFailures: 7 }, second), false);
+      assert.deepEqual(await store.findLoginFailures('k1'), first);
+      assert.equal(await store.compareAndSetLoginFailures('k1', first, second), true);
+      assert.deepEqual(await store.findLoginFailures('k1'), second);
+      // Rewriting the counts as read succeeds and changes nothing.
+      assert.equal(await store.compareAndSetLoginFailures('k1', second, second), true);
+      assert.deepEqual(await store.findLoginFailures('k1'), second);
+    });
+
+    test('of concurrent claims over the same counts exactly one wins, on one handle or several', async () => {
+      const other = await openAnother();
+      try {
+        const next = (i: number) => ({ consecutiveFailures: 1, lastFailureAt: NOW + i, windowStart: NOW, windowFailures: 1 });
+        const firsts = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).compareAndSetLoginFailures('k2', undefined, next(i))));
+        assert.equal(firsts.filter(Boolean).length, 1);
+        const read = (await store.findLoginFailures('k2'))!;
+        assert.deepEqual(read, next(firsts.indexOf(true)));
+        const bumped = { ...read, consecutiveFailures: 2, windowFailures: 2 };
+        const seconds = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).compareAndSetLoginFailures('k2', read, bumped)));
+        assert.equal(seconds.filter(Boolean).length, 1);
+        assert.deepEqual(await other.findLoginFailures('k2'), bumped);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('forgiving a failure ends the streak and uncounts it from its own window only', async () => {
+      const counts = { consecutiveFailures: 6, lastFailureAt: NOW + 9, windowStart: NOW, windowFailures: 6 };
+      await store.compareAndSetLoginFailures('k3', undefined, counts);
+      await store.forgiveLoginFailure('k3', NOW);
+      assert.deepEqual(await store.findLoginFailures('k3'), { ...counts, consecutiveFailures: 0, windowFailures: 5 });
+      // A window that has restarted since the attempt was counted keeps its count.
+      await store.forgiveLoginFailure('k3', NOW - 1);
+      assert.deepEqual(await store.findLoginFailures('k3'), { ...counts, consecutiveFailures: 0, windowFailures: 5 });
+      await store.forgiveLoginFailure('nobody', NOW);
+      assert.equal(await store.findLoginFailures('nobody'), undefined);
     });
 
     test('clients: create, find, list; deleting one ends its sessions', async () => {
@@ -230,8 +265,9 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
         findRefreshToken: () => gone.findRefreshToken('h'),
         rotateRefreshToken: () => gone.rotateRefreshToken('h', 'i', 's', NOW),
         findLoginFailures: () => gone.findLoginFailures('k'),
-        recordLoginFailure: () => gone.recordLoginFailure('k', NOW, 1000),
-        clearConsecutiveFailures: () => gone.clearConsecutiveFailures('k'),
+        compareAndSetLoginFailures: () =>
+          gone.compareAndSetLoginFailures('k', undefined, { consecutiveFailures: 1, lastFailureAt: NOW, windowStart: NOW, windowFailures: 1 }),
+        forgiveLoginFailure: () => gone.forgiveLoginFailure('k', NOW),
         createClient: () => gone.createClient(client),
         findClient: () => gone.findClient('c'),
         listClients: () => gone.listClients(),

@@ -10,11 +10,28 @@ const MAX_DELAY_MS = 15 * 60_000;
 /** Whatever the pace, at most this many failures per account per window. */
 const WINDOW_MS = 60 * 60_000;
 const MAX_FAILURES_PER_WINDOW = 100;
+/**
+ * Claims that lose a race re-read and try again this many times in all. Each lost race means
+ * another attempt was counted, so a burst reaches the wait after FREE_FAILURES rounds; past this
+ * bound the attempt is refused (fail closed), never let through uncounted.
+ */
+const MAX_CLAIM_TRIES = 16;
+
+/** The outcome of claiming a login attempt. */
+export type LoginClaim =
+  /** The attempt may check the password; it is already counted as a failure. */
+  | { readonly allowed: true; readonly windowStart: number }
+  /** The account must wait: refuse without looking at the password. */
+  | { readonly allowed: false };
 
 /**
  * Per-account brute-force protection (OWASP ASVS V2.2.1, NIST SP 800-63B §5.2.2). Unknown
  * usernames are throttled exactly like real ones, so throttling reveals nothing; the state lives
  * in the store, so it holds across restarts and instances.
+ *
+ * An attempt is counted before its password is checked, in one compare-and-set on the store, and
+ * taken back if the password proves right. Checking first and counting afterwards would let every
+ * attempt of a concurrent burst see the same "may try" state, and so let all of them through.
  */
 export class LoginThrottle {
   readonly #store: Store;
@@ -23,20 +40,38 @@ export class LoginThrottle {
     this.#store = store;
   }
 
-  /** Milliseconds until `username` may try again; 0 when it may try now. */
+  /**
+   * Claims one attempt at `username`: counts it as a failure and allows it, or refuses it while
+   * the account must wait. A refused attempt changes nothing, so waiting out a wait is enough.
+   */
+  async claim(username: string, now: number): Promise<LoginClaim> {
+    const key = throttleKey(username);
+    for (let tries = 0; tries < MAX_CLAIM_TRIES; tries++) {
+      const current = await this.#store.findLoginFailures(key);
+      if (current !== undefined && retryAt(current) > now) {
+        // Rewrites the row as it was read: a refusal then costs the store what a counted attempt
+        // costs (one read, one write), so the time of the answer does not tell them apart.
+        await this.#store.compareAndSetLoginFailures(key, current, current);
+        return { allowed: false };
+      }
+      const next = countFailure(current, now);
+      if (await this.#store.compareAndSetLoginFailures(key, current, next)) return { allowed: true, windowStart: next.windowStart };
+    }
+    return { allowed: false };
+  }
+
+  /**
+   * The claimed attempt proved the password: it was not a failure after all. The consecutive
+   * count starts again; the hourly window forgets this attempt.
+   */
+  async succeeded(username: string, claim: LoginClaim & { allowed: true }): Promise<void> {
+    await this.#store.forgiveLoginFailure(throttleKey(username), claim.windowStart);
+  }
+
+  /** Milliseconds until `username` may try again; 0 when it may try now. For operators and tests. */
   async waitFor(username: string, now: number): Promise<number> {
     const failures = await this.#store.findLoginFailures(throttleKey(username));
     return failures ? Math.max(0, retryAt(failures) - now) : 0;
-  }
-
-  /** Counts a failed attempt at `username`. */
-  async recordFailure(username: string, now: number): Promise<void> {
-    await this.#store.recordLoginFailure(throttleKey(username), now, WINDOW_MS);
-  }
-
-  /** A successful login clears the consecutive count (the hourly cap still applies). */
-  async recordSuccess(username: string): Promise<void> {
-    await this.#store.clearConsecutiveFailures(throttleKey(username));
   }
 }
 
@@ -47,6 +82,18 @@ export function retryAt(failures: LoginFailures): number {
   if (over >= 0) at = failures.lastFailureAt + Math.min(BASE_DELAY_MS * 2 ** Math.min(over, 30), MAX_DELAY_MS);
   if (failures.windowFailures >= MAX_FAILURES_PER_WINDOW) at = Math.max(at, failures.windowStart + WINDOW_MS);
   return at;
+}
+
+/** The counts after one more failure at `now`; the hourly window restarts once it has run out. */
+export function countFailure(current: LoginFailures | undefined, now: number): LoginFailures {
+  if (current === undefined) return { consecutiveFailures: 1, lastFailureAt: now, windowStart: now, windowFailures: 1 };
+  const windowExpired = now - current.windowStart >= WINDOW_MS;
+  return {
+    consecutiveFailures: current.consecutiveFailures + 1,
+    lastFailureAt: now,
+    windowStart: windowExpired ? now : current.windowStart,
+    windowFailures: windowExpired ? 1 : current.windowFailures + 1,
+  };
 }
 
 // Keys are hashes: fixed size whatever an attacker sends, and no raw usernames in this table.

@@ -46,9 +46,12 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
     ? { user: user.username, client: request.client.id }
     : { user_fingerprint: usernameFingerprint(request.username), client: request.client.id };
 
-  // 3. A throttled account is refused without looking at the password, yet after the same work
-  //    and with the same answer as a wrong password, so throttling reveals nothing either.
-  if ((await deps.throttle.waitFor(request.username, now)) > 0) {
+  // 3. Claim the attempt: it counts as a failure before the password is looked at, in one atomic
+  //    step on the store, so a concurrent burst gets no more tries than the same attempts in a row
+  //    would. A throttled account is refused without looking at the password, yet after the same
+  //    work and with the same answer as a wrong password, so throttling reveals nothing either.
+  const claim = await deps.throttle.claim(request.username, now);
+  if (!claim.allowed) {
     await deps.hasher.verifyDummy(request.password);
     audit('login.throttled', attempt);
     throw InvalidGrant.incorrectCredentials('account throttled');
@@ -56,19 +59,18 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
   // An unknown user costs a dummy verification so timing cannot tell (RFC 9700 §4.15).
   if (!user) {
     await deps.hasher.verifyDummy(request.password);
-    await deps.throttle.recordFailure(request.username, now);
     audit('login.failure', { ...attempt, reason: 'unknown_user' });
     throw InvalidGrant.incorrectCredentials('unknown user');
   }
 
   // 4. Prove the password. A disabled user with a wrong password learns nothing more than anyone.
+  //    An attempt refused here (wrong password, or hashing saturated) stays counted.
   const { ok, upgradedHash } = await deps.hasher.verify(user.passwordHash, request.password);
   if (!ok) {
-    await deps.throttle.recordFailure(request.username, now);
     audit('login.failure', { ...attempt, reason: 'wrong_password' });
     throw InvalidGrant.incorrectCredentials('wrong password');
   }
-  await deps.throttle.recordSuccess(request.username);
+  await deps.throttle.succeeded(request.username, claim);
   if (upgradedHash !== undefined) await deps.store.upgradePasswordHash(user.id, user.passwordHash, upgradedHash);
 
   // 5. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).

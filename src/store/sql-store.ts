@@ -388,32 +388,50 @@ export class SqlStore implements Store {
     }
   }
 
-  async recordLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures> {
+  async compareAndSetLoginFailures(key: string, expected: LoginFailures | undefined, next: LoginFailures): Promise<boolean> {
+    const values = {
+      consecutive_failures: next.consecutiveFailures,
+      last_failure_at: next.lastFailureAt,
+      window_start: next.windowStart,
+      window_failures: next.windowFailures,
+    };
     try {
-      // One upsert: concurrent failures on several instances each add exactly one.
-      const windowExpired = sql<boolean>`${now} - login_throttle.window_start >= ${windowMs}`;
-      const row = await this.#db
-        .insertInto('login_throttle')
-        .values({ key, consecutive_failures: 1, last_failure_at: now, window_start: now, window_failures: 1 })
-        .onConflict((oc) =>
-          oc.column('key').doUpdateSet({
-            consecutive_failures: sql`login_throttle.consecutive_failures + 1`,
-            last_failure_at: now,
-            window_start: sql`case when ${windowExpired} then ${now} else login_throttle.window_start end`,
-            window_failures: sql`case when ${windowExpired} then 1 else login_throttle.window_failures + 1 end`,
-          }),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toLoginFailures(row);
+      if (expected === undefined) {
+        // Of concurrent first claims, the insert that lands first wins; the others insert nothing.
+        const inserted = await this.#db
+          .insertInto('login_throttle')
+          .values({ key, ...values })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .executeTakeFirst();
+        return inserted.numInsertedOrUpdatedRows === 1n;
+      }
+      // Every counter must still be what the caller read: then no other claim came in between.
+      const updated = await this.#db
+        .updateTable('login_throttle')
+        .set(values)
+        .where('key', '=', key)
+        .where('consecutive_failures', '=', expected.consecutiveFailures)
+        .where('last_failure_at', '=', expected.lastFailureAt)
+        .where('window_start', '=', expected.windowStart)
+        .where('window_failures', '=', expected.windowFailures)
+        .executeTakeFirst();
+      return updated.numUpdatedRows === 1n;
     } catch (err) {
       throw storeFailure(err);
     }
   }
 
-  async clearConsecutiveFailures(key: string): Promise<void> {
+  async forgiveLoginFailure(key: string, windowStart: number): Promise<void> {
     try {
-      await this.#db.updateTable('login_throttle').set({ consecutive_failures: 0 }).where('key', '=', key).where('consecutive_failures', '>', 0).execute();
+      // One relative update, so failures other instances counted meanwhile stay counted.
+      await this.#db
+        .updateTable('login_throttle')
+        .set({
+          consecutive_failures: 0,
+          window_failures: sql`case when window_start = ${windowStart} and window_failures > 0 then window_failures - 1 else window_failures end`,
+        })
+        .where('key', '=', key)
+        .execute();
     } catch (err) {
       throw storeFailure(err);
     }

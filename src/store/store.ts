@@ -122,12 +122,17 @@ export interface Store {
 
   findLoginFailures(key: string): Promise<LoginFailures | undefined>;
   /**
-   * Counts one failed login, atomically across instances: the consecutive count grows, and the
-   * window restarts at `now` when `windowMs` has passed since it began. Returns the new counts.
+   * Replaces the counts of `key` with `next`, but only if they still equal `expected` (undefined:
+   * only if `key` has none yet); true when it did. The optimistic lock that lets instances claim
+   * login attempts atomically: a caller that gets false reads again and recomputes.
    */
-  recordLoginFailure(key: string, now: number, windowMs: number): Promise<LoginFailures>;
-  /** Forgets consecutive failures after a successful login (the hourly window is kept). */
-  clearConsecutiveFailures(key: string): Promise<void>;
+  compareAndSetLoginFailures(key: string, expected: LoginFailures | undefined, next: LoginFailures): Promise<boolean>;
+  /**
+   * Takes back one counted failure whose password proved right: the consecutive count returns to
+   * 0, and the window's count drops by one if the window that counted it (`windowStart`) is
+   * still the current one. Nothing happens when `key` has no counts.
+   */
+  forgiveLoginFailure(key: string, windowStart: number): Promise<void>;
 
   createClient(client: ClientRecord): Promise<void>;
   findClient(id: string): Promise<ClientRecord | undefined>;
