@@ -151,4 +151,22 @@ describe('per-account throttling', () => {
       await t.close();
     }
   });
+
+  test('rows that no longer restrict anyone are swept after a success', async () => {
+    const t = await createTestApp();
+    try {
+      const key = (name: string) => createHash('sha256').update(name).digest('base64url');
+      await fail(t, 'passer-by');
+      await fail(t);
+      await good(t);
+      assert.equal((await t.services.store.findLoginFailures(key('johndoe')))!.consecutiveFailures, 0);
+      t.clock.advance(60 * 60_000);
+      // The passer-by's streak is kept; johndoe's window has run out and his streak is over.
+      await postToken(t.app, { username: 'alice', password: 'secret2' });
+      assert.equal(await t.services.store.findLoginFailures(key('johndoe')), undefined);
+      assert.equal((await t.services.store.findLoginFailures(key('passer-by')))!.consecutiveFailures, 1);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -214,6 +214,19 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.equal(await store.findLoginFailures('nobody'), undefined);
     });
 
+    test('idle login failures are deleted: expired window and no streak; others stay', async () => {
+      const row = (consecutiveFailures: number, windowStart: number) => ({ consecutiveFailures, lastFailureAt: windowStart, windowStart, windowFailures: 1 });
+      await store.compareAndSetLoginFailures('idle', undefined, row(0, NOW - 100));
+      await store.compareAndSetLoginFailures('streak', undefined, row(2, NOW - 100));
+      await store.compareAndSetLoginFailures('boundary', undefined, row(0, NOW - 50));
+      await store.compareAndSetLoginFailures('recent', undefined, row(0, NOW - 50 + 1));
+      assert.equal(await store.deleteIdleLoginFailures(NOW - 50), 2);
+      assert.equal(await store.findLoginFailures('idle'), undefined);
+      assert.equal(await store.findLoginFailures('boundary'), undefined);
+      assert.equal((await store.findLoginFailures('streak'))!.consecutiveFailures, 2);
+      assert.equal((await store.findLoginFailures('recent'))!.windowStart, NOW - 49);
+    });
+
     test('clients: create, find, list; deleting one ends its sessions', async () => {
       const client = { id: 'app', name: 'App', secretHash: null, grantTypes: ['password'], scopes: ['me'], createdAt: NOW };
       await store.createClient(client);
@@ -268,6 +281,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
         compareAndSetLoginFailures: () =>
           gone.compareAndSetLoginFailures('k', undefined, { consecutiveFailures: 1, lastFailureAt: NOW, windowStart: NOW, windowFailures: 1 }),
         forgiveLoginFailure: () => gone.forgiveLoginFailure('k', NOW),
+        deleteIdleLoginFailures: () => gone.deleteIdleLoginFailures(NOW),
         createClient: () => gone.createClient(client),
         findClient: () => gone.findClient('c'),
         listClients: () => gone.listClients(),

@@ -16,6 +16,8 @@ const MAX_FAILURES_PER_WINDOW = 100;
  * bound the attempt is refused (fail closed), never let through uncounted.
  */
 const MAX_CLAIM_TRIES = 16;
+/** Idle rows are swept at most this often per process (see LoginThrottle.succeeded). */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** The outcome of claiming a login attempt. */
 export type LoginClaim =
@@ -35,6 +37,7 @@ export type LoginClaim =
  */
 export class LoginThrottle {
   readonly #store: Store;
+  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(store: Store) {
     this.#store = store;
@@ -62,10 +65,15 @@ export class LoginThrottle {
 
   /**
    * The claimed attempt proved the password: it was not a failure after all. The consecutive
-   * count starts again; the hourly window forgets this attempt.
+   * count starts again; the hourly window forgets this attempt. Now and then, also deletes rows
+   * that no longer restrict anyone, so attempted names do not pile up.
    */
-  async succeeded(username: string, claim: LoginClaim & { allowed: true }): Promise<void> {
+  async succeeded(username: string, claim: LoginClaim & { allowed: true }, now: number): Promise<void> {
     await this.#store.forgiveLoginFailure(throttleKey(username), claim.windowStart);
+    if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
+      this.#lastSweep = now;
+      await this.#store.deleteIdleLoginFailures(now - WINDOW_MS);
+    }
   }
 
   /** Milliseconds until `username` may try again; 0 when it may try now. For operators and tests. */

@@ -70,7 +70,7 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
     audit('login.failure', { ...attempt, reason: 'wrong_password' });
     throw InvalidGrant.incorrectCredentials('wrong password');
   }
-  await deps.throttle.succeeded(request.username, claim);
+  await deps.throttle.succeeded(request.username, claim, now);
   if (upgradedHash !== undefined) await deps.store.upgradePasswordHash(user.id, user.passwordHash, upgradedHash);
 
   // 5. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).

@@ -437,6 +437,19 @@ export class SqlStore implements Store {
     }
   }
 
+  async deleteIdleLoginFailures(windowStartedBy: number): Promise<number> {
+    try {
+      const result = await this.#db
+        .deleteFrom('login_throttle')
+        .where('consecutive_failures', '=', 0)
+        .where('window_start', '<=', windowStartedBy)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    } catch (err) {
+      throw storeFailure(err);
+    }
+  }
+
   async createClient(client: ClientRecord): Promise<void> {
     try {
       await this.#db

@@ -133,6 +133,11 @@ export interface Store {
    * still the current one. Nothing happens when `key` has no counts.
    */
   forgiveLoginFailure(key: string, windowStart: number): Promise<void>;
+  /**
+   * Deletes the counts that no longer restrict anyone: no consecutive failures, and a window that
+   * began at or before `windowStartedBy` (so has expired). Returns how many were deleted.
+   */
+  deleteIdleLoginFailures(windowStartedBy: number): Promise<number>;
 
   createClient(client: ClientRecord): Promise<void>;
   findClient(id: string): Promise<ClientRecord | undefined>;
