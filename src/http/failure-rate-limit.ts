@@ -78,7 +78,11 @@ async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
  * request that ends in invalid_grant or invalid_client counts one failure. Successes never count.
  *
  * The check and the count are separate steps, so concurrent attempts from one address may
- * overshoot the limit by the number in flight at once (bounded by the hash queue).
+ * overshoot the limit by the number in flight at once; for logins that is bounded by the hash
+ * concurrency and queue (beyond them /token answers 503 without checking anything). Closing the gap
+ * would mean counting each attempt on arrival and taking successes back, but @fastify/rate-limit's
+ * stores offer only `incr` and `read`, no decrement, and counting successes too would lock out
+ * busy, honest addresses. Guesses at one account are bounded exactly by the per-account throttle.
  */
 export function limitFailedAttempts(scope: FastifyInstance): void {
   const limiter = scope.createRateLimit();
