@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { inCi } from './helpers/in-ci.js';
 
 /**
  * The interactive docs in a real browser, as a person uses FastAPI's: /docs renders Swagger UI
@@ -18,11 +19,6 @@ const STEP_TIMEOUT = 30_000;
 const SCHEME = 'OAuth2PasswordBearer';
 const CLIENT_SCHEME = 'clientBasic';
 const SCREENSHOT = '/tmp/docs.png';
-
-function inCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
 
 /** Every request one browser context made, and the ones that left the test server. */
 interface Traffic {

@@ -5,6 +5,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
+import { inCi } from './helpers/in-ci.js';
 
 /**
  * The per-address limit on failed attempts at /token, /revoke and /introspect: 429 with
@@ -13,11 +14,6 @@ import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
  */
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-function inCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
 
 /** An address no other test (or earlier run sharing the Redis) uses. */
 function randomAddress(): string {
