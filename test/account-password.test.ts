@@ -42,6 +42,20 @@ describe('PUT /users/me/password', () => {
     await login(t.app, 'frank', 'frank-first-password');
   });
 
+  test('a commonly breached password, or the username in any case, is 422 and changes nothing', async () => {
+    const token = await login(t.app, 'frank', 'frank-first-password');
+    const breached = await changePassword(token, { current_password: 'frank-first-password', new_password: '1QAZ2WSX3EDC' });
+    assert.equal(breached.statusCode, 422);
+    assert.deepEqual(breached.json(), { detail: 'password is too common: it appears in lists of breached passwords' });
+    await t.services.users.create({ username: 'Nobby.Nobbs1', password: 'nobby-first-password', scopes: ['me'] });
+    const nobby = await login(t.app, 'Nobby.Nobbs1', 'nobby-first-password');
+    const response = await changePassword(nobby, { current_password: 'nobby-first-password', new_password: 'NOBBY.NOBBS1' });
+    assert.equal(response.statusCode, 422);
+    assert.deepEqual(response.json(), { detail: 'password must not equal the username' });
+    await login(t.app, 'frank', 'frank-first-password');
+    await login(t.app, 'Nobby.Nobbs1', 'nobby-first-password');
+  });
+
   test('a body missing a field or not an object is 422 with the validator message', async () => {
     const token = await login(t.app, 'frank', 'frank-first-password');
     const missing = await changePassword(token, { current_password: 'frank-first-password' });

@@ -59,6 +59,25 @@ describe('POST /admin/users', () => {
     });
   });
 
+  test('a commonly breached password, or the username in any case, is 422 and creates nobody', async () => {
+    await expect(await call('POST', '/admin/users', { username: 'breached', password: 'Qwerty123456' }), 422, {
+      detail: 'password is too common: it appears in lists of breached passwords',
+    });
+    await expect(await call('POST', '/admin/users', { username: 'Samuel.Vimes', password: 'samuel.VIMES' }), 422, {
+      detail: 'password must not equal the username',
+    });
+    await expect(await call('GET', '/admin/users/breached'), 404);
+    await expect(await call('GET', '/admin/users/Samuel.Vimes'), 404);
+  });
+
+  test('a 128-character password is kept whole: one differing only in its last character is refused', async () => {
+    const password = `${'pässwörd-'.repeat(14)}xy`;
+    assert.equal([...password].length, 128);
+    await expect(await call('POST', '/admin/users', { username: 'longpass', password }), 201);
+    assert.equal((await postToken(t.app, { username: 'longpass', password: `${password.slice(0, -1)}z` })).statusCode, 400);
+    await login(t.app, 'longpass', password);
+  });
+
   test('an admin cannot grant a scope that does not exist', async () => {
     await expect(await call('POST', '/admin/users', { username: 'mallory', password: 'a-long-enough-password', scopes: ['me', 'root'] }), 422, {
       detail: 'unknown scope: root',
@@ -165,6 +184,17 @@ describe('PUT /admin/users/:username/password', () => {
       detail: 'password must be at most 128 characters',
     });
     await expect(await call('PUT', '/admin/users/nobody/password', { password: 'a-long-enough-password' }), 404, { detail: 'User not found' });
+  });
+
+  test('a commonly breached password, or the username in any case, is 422 and changes nothing', async () => {
+    await call('POST', '/admin/users', { username: 'Cheery.Littlebottom', password: 'cheery-first-password' });
+    await expect(await call('PUT', '/admin/users/Cheery.Littlebottom/password', { password: 'QWERTY123456' }), 422, {
+      detail: 'password is too common: it appears in lists of breached passwords',
+    });
+    await expect(await call('PUT', '/admin/users/Cheery.Littlebottom/password', { password: 'cheery.littlebottom' }), 422, {
+      detail: 'password must not equal the username',
+    });
+    await login(t.app, 'Cheery.Littlebottom', 'cheery-first-password');
   });
 });
 

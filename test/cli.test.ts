@@ -119,6 +119,13 @@ describe('gatehouse users', { concurrency: true }, () => {
     assertFails(await addUser(freshDb(), 'bobthebuilder', [], 'bobthebuilder'), 1, /must not equal the username/);
   });
 
+  test('add refuses the username in another case, and a commonly breached password', async () => {
+    const db = freshDb();
+    assertFails(await addUser(db, 'Bob.The.Builder', [], 'bob.the.builder'), 1, /must not equal the username/);
+    assertFails(await addUser(db, 'bob', [], 'Qwerty123456'), 1, /too common: it appears in lists of breached passwords/);
+    assert.deepEqual(await listJson(db), []);
+  });
+
   test('add refuses a username that already exists', async () => {
     const db = freshDb();
     assert.equal((await addUser(db, 'bob')).code, 0);
@@ -157,6 +164,16 @@ describe('gatehouse users', { concurrency: true }, () => {
       assert.equal((await hasher.verify(passwordHash, PASSWORD)).ok, false);
     });
     assertFails(await gatehouse(db, ['users', 'passwd', 'bob'], 'bob\n'), 1, /at least 12 characters/);
+  });
+
+  test('passwd refuses the username in another case, and a commonly breached password, changing nothing', async () => {
+    const db = freshDb();
+    assert.equal((await addUser(db, 'Wallace.Gromit')).code, 0);
+    assertFails(await gatehouse(db, ['users', 'passwd', 'Wallace.Gromit'], 'WALLACE.GROMIT\n'), 1, /must not equal the username/);
+    assertFails(await gatehouse(db, ['users', 'passwd', 'Wallace.Gromit'], '1qaz2wsx3edc\n'), 1, /too common/);
+    await withDb(db, async ({ users, hasher }) => {
+      assert.equal((await hasher.verify((await users.find('Wallace.Gromit'))!.passwordHash, PASSWORD)).ok, true);
+    });
   });
 
   test('disable and passwd of an unknown user fail with exit 1', async () => {

@@ -83,4 +83,12 @@ describe('password policy for new passwords', () => {
     assertAcceptablePassword('all lowercase words here', 'bob');
     assert.throws(() => assertAcceptablePassword('bob-the-builder', 'bob-the-builder'), /username/);
   });
+
+  test('the username rule ignores case and Unicode form', () => {
+    assert.throws(() => assertAcceptablePassword('bob-the-builder', 'Bob-The-Builder'), /username/);
+    assert.throws(() => assertAcceptablePassword('BOB-THE-BUILDER', 'bob-the-builder'), /username/);
+    // Fullwidth letters are NFKC-equivalent to ASCII ones.
+    assert.throws(() => assertAcceptablePassword('\uff22\uff2f\uff22-the-builder', 'bob-the-builder'), /username/);
+    assertAcceptablePassword('bob-the-builder!', 'bob-the-builder');
+  });
 });

@@ -10,6 +10,11 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
+/** NFKC, lower case, NFKC again: lowering can leave a character outside NFKC. */
+function foldCase(text: string): string {
+  return text.normalize('NFKC').toLowerCase().normalize('NFKC');
+}
+
 let breached: ReadonlySet<string> | undefined;
 
 /**
@@ -23,7 +28,7 @@ function breachedPasswords(): ReadonlySet<string> {
       dictionary: Record<string, readonly string[]>;
     };
     const list = dictionary['passwords-common'] ?? [];
-    breached = new Set(list.filter((p) => [...p].length >= PASSWORD_MIN_LENGTH).map((p) => p.toLowerCase()));
+    breached = new Set(list.filter((p) => [...p].length >= PASSWORD_MIN_LENGTH).map(foldCase));
   }
   return breached;
 }
@@ -31,7 +36,7 @@ function breachedPasswords(): ReadonlySet<string> {
 /**
  * Checks a new (not demo-fixture) password against the policy (NIST SP 800-63B §5.1.1.2): length
  * in Unicode code points after normalization, no composition rules, not a commonly breached
- * password (compared case-insensitively), and never equal to the username.
+ * password and never the username (both compared without regard to case or Unicode form).
  * Throws PolicyViolation naming the rule broken.
  */
 export function assertAcceptablePassword(password: string, username: string): void {
@@ -43,10 +48,11 @@ export function assertAcceptablePassword(password: string, username: string): vo
   if (length > PASSWORD_MAX_LENGTH) {
     throw new PolicyViolation(`password must be at most ${PASSWORD_MAX_LENGTH} characters`);
   }
-  if (normalized === username.normalize('NFKC')) {
+  // "JohnDoe" for johndoe is the first guess of anyone who knows the name.
+  if (foldCase(normalized) === foldCase(username)) {
     throw new PolicyViolation('password must not equal the username');
   }
-  if (breachedPasswords().has(normalized.toLowerCase())) {
+  if (breachedPasswords().has(foldCase(normalized))) {
     throw new PolicyViolation('password is too common: it appears in lists of breached passwords');
   }
 }
