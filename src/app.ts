@@ -7,6 +7,8 @@ import { answerClientError, pathOf, sendError, unroutedError } from './http/erro
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { acceptUtf8JsonOnly } from './http/json-body.js';
 import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation } from './http/protocol-rules.js';
+import { logAudit } from './http/request-audit.js';
+import { requestIdGenerator } from './http/request-ids.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { adminUsersRoutes } from './http/routes/admin-users-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
@@ -40,6 +42,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     },
     // Per-request access lines would sit on the hot path; audit events are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdGenerator(),
     return503OnClosing: true,
     // Bodies are small everywhere; /token sets its own 16 KiB limit.
     bodyLimit: 16 * 1024,
@@ -75,6 +78,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
 
   deferUnmetExpectations(app.server);
   app.decorateRequest('principal', null);
+  services.audit.attach(logAudit(app.log));
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   acceptUtf8JsonOnly(app);
   // Before the hook below: refusals carry the security headers, and CORS preflights are answered.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
+import { createTestApp, login, postToken, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
 const secrets: string[] = ['secret', 'wrong-password-here', 'a-long-admin-password', 'brand-new-long-password'];
@@ -15,9 +15,10 @@ after(() => t.close());
 const events = (name: string) => t.logs.filter((line) => line.audit === name);
 /** What the audit trail records for a name that is no user's: 16 hex characters of its SHA-256. */
 const fingerprint = (username: string) => createHash('sha256').update(username).digest('hex').slice(0, 16);
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('audit trail', () => {
-  test('every auth event is one structured line with user, client, IP and request id, and no secret anywhere', async () => {
+  test('every auth event is one structured line with user, client, IP and request id', async () => {
     const login = (await postToken(t.app, { username: 'johndoe', password: 'secret' })).json();
     secrets.push(login.access_token, login.refresh_token);
     await postToken(t.app, { username: 'johndoe', password: 'wrong-password-here' });
@@ -30,12 +31,7 @@ describe('audit trail', () => {
 
     const second = (await postToken(t.app, { username: 'johndoe', password: 'secret' })).json();
     secrets.push(second.access_token, second.refresh_token);
-    await t.app.inject({
-      method: 'POST',
-      url: '/revoke',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `token=${second.refresh_token}`,
-    });
+    await t.app.inject({ method: 'POST', url: '/revoke', headers: form, payload: `token=${second.refresh_token}` });
     const third = (await postToken(t.app, { username: 'johndoe', password: 'secret' })).json();
     secrets.push(third.access_token, third.refresh_token);
     await t.app.inject({ method: 'POST', url: '/logout', headers: { authorization: `Bearer ${third.access_token}` } });
@@ -60,9 +56,9 @@ describe('audit trail', () => {
       'refresh.reuse_detected': { user: 'johndoe', client: 'gatehouse' },
       'token.revoke': { user: 'johndoe', client: 'gatehouse' },
       logout: { user: 'johndoe', client: 'gatehouse' },
-      'user.disable': { user: 'johndoe' },
-      'user.enable': { user: 'johndoe' },
-      'password.change': { user: 'root' },
+      'user.disable': { user: 'johndoe', actor: 'root', client: 'gatehouse' },
+      'user.enable': { user: 'johndoe', actor: 'root', client: 'gatehouse' },
+      'password.change': { user: 'root', actor: 'root' },
     } as const;
     for (const [name, fields] of Object.entries(expected)) {
       const [line] = events(name);
@@ -80,10 +76,65 @@ describe('audit trail', () => {
     }
     assert.equal(t.logText().includes('ghost'), false);
     assert.equal(t.logText().includes('victim'), false);
+  });
 
-    const text = t.logText();
-    for (const secret of secrets) assert.equal(text.includes(secret), false, `the logs contain a secret (${secret.slice(0, 8)}...)`);
-    assert.equal(text.includes('$argon2'), false, 'the logs contain a password hash');
+  test('admin changes name the admin (actor), the admin token\'s client and the changed user', async () => {
+    const token = await login(t.app, 'root', 'brand-new-long-password', 'admin me');
+    secrets.push(token, 'dora-first-long-password', 'dora-second-long-password');
+    const call = (method: 'POST' | 'PUT', url: string, payload?: object) =>
+      t.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+    assert.equal((await call('POST', '/admin/users', { username: 'dora', password: 'dora-first-long-password', scopes: ['me'] })).statusCode, 201);
+    assert.equal((await call('PUT', '/admin/users/dora/scopes', { scopes: ['me', 'items'] })).statusCode, 200);
+    assert.equal((await call('PUT', '/admin/users/dora/password', { password: 'dora-second-long-password' })).statusCode, 204);
+    assert.equal((await call('POST', '/admin/users/dora/disable')).statusCode, 200);
+    assert.equal((await call('POST', '/admin/users/dora/enable')).statusCode, 200);
+    for (const name of ['user.create', 'user.scopes', 'password.reset', 'user.disable', 'user.enable']) {
+      const line = events(name).find((l) => l.user === 'dora');
+      assert.ok(line, `an audit line for ${name} of dora`);
+      assert.equal(line.actor, 'root', `${name}.actor`);
+      assert.equal(line.client, 'gatehouse', `${name}.client`);
+      assert.equal(line.ip, '127.0.0.1');
+      assert.equal(typeof line.reqId, 'string');
+    }
+  });
+
+  test('an address refused with 429 is audited with the address, the endpoint and the request id', async () => {
+    const limited = await createTestApp({ env: { GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: '2' } });
+    try {
+      const attempt = () =>
+        limited.app.inject({ method: 'POST', url: '/token', headers: form, payload: 'username=johndoe&password=wrong', remoteAddress: '10.9.8.7' });
+      for (let i = 0; i < 2; i++) assert.equal((await attempt()).statusCode, 400);
+      assert.equal((await attempt()).statusCode, 429);
+      const [line, ...more] = limited.logs.filter((l) => l.audit === 'address.throttled');
+      assert.deepEqual(more, []);
+      assert.equal(line!.ip, '10.9.8.7');
+      assert.equal(line!.endpoint, '/token');
+      assert.equal(typeof line!.reqId, 'string');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('the signing key generated at start is audited once the logger exists', () => {
+    const [line, ...more] = events('key.rotate');
+    assert.deepEqual(more, []);
+    assert.equal(line!.kid, t.services.keys.current.kid);
+    assert.equal(line!.reason, 'no_current_key');
+  });
+
+  test('request ids differ across instances, not only within one', async () => {
+    const other = await createTestApp();
+    try {
+      const ids = async (app: TestApp) => {
+        for (let i = 0; i < 2; i++) await postToken(app.app, { username: 'nobody', password: `wrong-${i}` });
+        return app.logs.filter((l) => l.audit === 'login.failure' && l.user_fingerprint === fingerprint('nobody')).map((l) => String(l.reqId));
+      };
+      const all = [...(await ids(t)), ...(await ids(other))];
+      assert.equal(all.length, 4);
+      assert.equal(new Set(all).size, 4, all.join(' '));
+    } finally {
+      await other.close();
+    }
   });
 
   test('a password typed as the username is logged only as a short fingerprint (was logged verbatim, unbounded)', async () => {
@@ -101,4 +152,21 @@ describe('audit trail', () => {
     assert.equal(text.includes('p'.repeat(100)), false, 'the long name is in the logs');
     for (const line of failures) assert.equal(line.user, undefined);
   });
+
+  test('no password, hash or token appears in any log line', () => {
+    const text = t.logText();
+    const values = text
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => Object.values(JSON.parse(line) as Record<string, unknown>))
+      .filter((value): value is string => typeof value === 'string');
+    for (const secret of secrets) {
+      // johndoe's demo password, "secret", is also a word log messages use ("wrong client secret"):
+      // short ones must not be a value; longer ones must not appear anywhere.
+      const found = secret.length < 12 ? values.includes(secret) : text.includes(secret);
+      assert.equal(found, false, `the logs contain a secret (${secret.slice(0, 8)}...)`);
+    }
+    assert.equal(text.includes('$argon2'), false, 'the logs contain a password hash');
+  });
+
 });

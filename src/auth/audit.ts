@@ -3,6 +3,8 @@ export type AuditEvent =
   | 'login.success'
   | 'login.failure'
   | 'login.throttled'
+  /** A client address used up its failed attempts (429), whatever account it tried. */
+  | 'address.throttled'
   | 'token.refresh'
   | 'refresh.reuse_detected'
   | 'token.revoke'
@@ -31,11 +33,18 @@ export interface AuditFields {
    */
   readonly user_fingerprint?: string;
   readonly client?: string;
+  /**
+   * Who acted, when not the user acted on: the admin's username for the admin API. Sinks add it
+   * themselves (from the request's token, or the operating-system user of the CLI).
+   */
+  readonly actor?: string;
   readonly session?: string;
   readonly kid?: string;
   /** A short machine-readable cause, e.g. `wrong_password`. */
   readonly reason?: string;
   readonly scopes?: string;
+  /** The path a refused request was sent to. */
+  readonly endpoint?: string;
 }
 
 /** Records one audit event; the caller adds who asked (IP, request id). */

@@ -2,6 +2,7 @@ import type { Config, PasswordGrantPolicy } from '../config.js';
 import type { Store } from '../store/store.js';
 import { AccessTokenSigner } from './access-token-signer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
+import { AuditRelay } from './audit-relay.js';
 import { ClientService } from './client-service.js';
 import { ClientAuthenticator } from './clients.js';
 import type { Clock } from './clock.js';
@@ -30,15 +31,18 @@ export interface AuthServices {
   readonly lifetime: SessionLifetime;
   readonly throttle: LoginThrottle;
   readonly passwordGrantPolicy: PasswordGrantPolicy;
+  /** Records events no request asked for; the server and the CLI attach their sinks to it. */
+  readonly audit: AuditRelay;
 }
 
 /** Builds the services: loads (or generates) the signing keys, imports them once. */
 export async function createAuthServices(config: Config, store: Store, clock: Clock): Promise<AuthServices> {
   const scopes = new ScopeRegistry();
+  const audit = new AuditRelay();
   const hasher = new PasswordHasher(config.argon2, { limiter: new WorkLimiter(config.hashConcurrency, config.hashQueue) });
   const keys = await KeyRing.load(
     store,
-    { newKeyAlg: config.signingAlg, hs256Secret: config.hs256Secret, accessTokenTtl: config.accessTokenTtl },
+    { newKeyAlg: config.signingAlg, hs256Secret: config.hs256Secret, accessTokenTtl: config.accessTokenTtl, audit: audit.record },
     clock,
   );
   const signer = new AccessTokenSigner(keys, { issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl }, clock);
@@ -68,5 +72,6 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     lifetime,
     passwordGrantPolicy: config.passwordGrant,
     throttle: new LoginThrottle(store),
+    audit,
   };
 }

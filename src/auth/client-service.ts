@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PolicyViolation } from '../errors.js';
 import type { ClientRecord, Store } from '../store/store.js';
+import { noAudit, type Audit } from './audit.js';
 import { BUILT_IN_CLIENT, GRANT_TYPES, hashClientSecret } from './clients.js';
 import type { Clock } from './clock.js';
 import type { ScopeRegistry } from './scopes.js';
@@ -42,7 +43,7 @@ export class ClientService {
   }
 
   /** Registers a client after checking every field; throws PolicyViolation, or ClientExists from the store. */
-  async create(input: CreateClientInput): Promise<CreatedClient> {
+  async create(input: CreateClientInput, audit: Audit = noAudit): Promise<CreatedClient> {
     if (!CLIENT_ID.test(input.id)) {
       throw new PolicyViolation('client id must be 1 to 64 characters: letters, digits and . _ -, starting with a letter or digit');
     }
@@ -61,6 +62,7 @@ export class ClientService {
       createdAt: this.#clock.now(),
     };
     await this.#store.createClient(client);
+    audit('client.create', { client: client.id, scopes: client.scopes.join(' ') });
     return { client, secret };
   }
 
@@ -70,9 +72,11 @@ export class ClientService {
   }
 
   /** Removes a client and ends every session issued to it; false when no such client exists. */
-  remove(id: string): Promise<boolean> {
+  async remove(id: string, audit: Audit = noAudit): Promise<boolean> {
     if (id === BUILT_IN_CLIENT.id) throw new PolicyViolation(`"${BUILT_IN_CLIENT.id}" is the built-in client and cannot be removed`);
-    return this.#store.deleteClient(id, this.#clock.now());
+    const removed = await this.#store.deleteClient(id, this.#clock.now());
+    if (removed) audit('client.remove', { client: id });
+    return removed;
   }
 
   #grantTypes(requested: readonly string[] | undefined): string[] {

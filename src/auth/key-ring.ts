@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { SigningAlgorithm } from '../config.js';
 import { InvalidToken } from '../errors.js';
 import type { SigningKeyRecord, Store } from '../store/store.js';
+import { noAudit, type Audit } from './audit.js';
 import type { Clock } from './clock.js';
 
 /** A key ready to sign or verify: imported once, never re-parsed per token. */
@@ -30,6 +31,8 @@ export interface KeyRingOptions {
   readonly hs256Secret: string | undefined;
   /** Access token lifetime in seconds: how long a retired key must keep verifying. */
   readonly accessTokenTtl: number;
+  /** Records the key this ring generates itself, the first of an empty store. */
+  readonly audit?: Audit;
 }
 
 /** How often every instance re-reads the keys, so a rotation reaches all of them. */
@@ -86,9 +89,10 @@ export class KeyRing {
    * Makes a new key of `alg` current and retires the others (`gatehouse keys rotate`). Running
    * instances pick it up within KEY_RELOAD_INTERVAL_MS, or at once on seeing its kid.
    */
-  static async rotate(store: Store, alg: SigningAlgorithm, clock: Clock): Promise<string> {
+  static async rotate(store: Store, alg: SigningAlgorithm, clock: Clock, audit: Audit = noAudit, reason?: string): Promise<string> {
     const record = await generateKeyRecord(alg, clock.now());
     await store.insertSigningKey(record);
+    audit('key.rotate', { kid: record.kid, ...(reason === undefined ? {} : { reason }) });
     return record.kid;
   }
 
@@ -100,7 +104,7 @@ export class KeyRing {
     // Only an empty store gets a key. Replacing a current key of another algorithm would undo a
     // `keys rotate` (or fight an instance configured otherwise) every reload interval.
     if (!records.some((r) => r.retiredAt === null)) {
-      await KeyRing.rotate(this.#store, this.#options.newKeyAlg, this.#clock);
+      await KeyRing.rotate(this.#store, this.#options.newKeyAlg, this.#clock, this.#options.audit, 'no_current_key');
       // Re-read: another instance may have made one at the same time; all then pick the newest.
       records = await this.#store.listSigningKeys();
     }

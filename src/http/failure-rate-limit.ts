@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { InvalidClient, InvalidGrant, TooManyRequests } from '../errors.js';
+import { pathOf } from './error-handler.js';
+import { requestAudit } from './request-audit.js';
 
 /** The window of GATEHOUSE_LOGIN_FAILURES_PER_MINUTE. */
 const WINDOW_MS = 60_000;
@@ -108,7 +110,10 @@ export function limitFailedAttempts(scope: FastifyInstance): void {
   scope.addHook('onRequest', async (request) => {
     const status = await consult(request, false);
     // `remaining` counts down to 0 as failures are recorded: the (max+1)-th attempt is refused.
-    if (status !== undefined && !status.isAllowed && status.remaining <= 0) throw new TooManyRequests(status.ttlInSeconds);
+    if (status !== undefined && !status.isAllowed && status.remaining <= 0) {
+      requestAudit(request)('address.throttled', { endpoint: pathOf(request.url) });
+      throw new TooManyRequests(status.ttlInSeconds);
+    }
   });
 
   scope.addHook('onError', async (request, _reply, error) => {
