@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
+import { splitAudit } from './helpers/audit-lines.js';
+import { runCli } from './helpers/run-cli.js';
 import { createTestApp, login, postToken, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
 const secrets: string[] = ['secret', 'wrong-password-here', 'a-long-admin-password', 'brand-new-long-password'];
+/** Everything the CLI wrote to stderr, where its audit lines go. */
+let cliStderr = '';
 
 before(async () => {
   t = await createTestApp();
@@ -153,12 +157,68 @@ describe('audit trail', () => {
     for (const line of failures) assert.equal(line.user, undefined);
   });
 
-  test('no password, hash or token appears in any log line', () => {
-    const text = t.logText();
+  test('the CLI writes one JSON audit line per change on stderr, naming the operating-system user', async () => {
+    const db = t.config.databaseUrl;
+    const cli = async (args: string[], stdin = '') => {
+      const result = await runCli(args, { DATABASE_URL: db }, stdin);
+      assert.equal(result.code, 0, result.stderr);
+      cliStderr += result.stderr;
+      return { ...result, audit: splitAudit(result.stderr).audit };
+    };
+    secrets.push('cli-user-first-password', 'cli-user-second-password');
+    const runs = [
+      await cli(['users', 'add', 'cli-user', '--scopes', 'me'], 'cli-user-first-password\n'),
+      await cli(['users', 'passwd', 'cli-user'], 'cli-user-second-password\n'),
+      await cli(['users', 'disable', 'cli-user']),
+      await cli(['users', 'enable', 'cli-user']),
+      await cli(['users', 'scopes', 'cli-user', 'me', 'items']),
+    ];
+    const added = await cli(['clients', 'add', 'billing']);
+    const secret = /^client_secret: (\S+)$/m.exec(added.stdout)![1]!;
+    secrets.push(secret);
+    // The secret at work: a login with it, an introspection, and a wrong one.
+    const basic = (value: string) => `Basic ${Buffer.from(`billing:${value}`).toString('base64')}`;
+    const viaClient = await postToken(t.app, { username: 'cli-user', password: 'cli-user-second-password' }, { authorization: basic(secret) });
+    assert.equal(viaClient.statusCode, 200, viaClient.body);
+    secrets.push(viaClient.json().access_token, viaClient.json().refresh_token);
+    const introspected = await t.app.inject({
+      method: 'POST',
+      url: '/introspect',
+      headers: { ...form, authorization: basic(secret) },
+      payload: `token=${viaClient.json().access_token}`,
+    });
+    assert.equal(introspected.statusCode, 200);
+    assert.equal((await postToken(t.app, { username: 'cli-user', password: 'x' }, { authorization: basic(`${secret}x`) })).statusCode, 401);
+    runs.push(added, await cli(['clients', 'remove', 'billing']), await cli(['keys', 'rotate']));
+
+    const expected: [string, Record<string, unknown>][] = [
+      ['user.create', { user: 'cli-user', scopes: 'me' }],
+      ['password.reset', { user: 'cli-user' }],
+      ['user.disable', { user: 'cli-user' }],
+      ['user.enable', { user: 'cli-user' }],
+      ['user.scopes', { user: 'cli-user', scopes: 'me items' }],
+      ['client.create', { client: 'billing', scopes: 'me items' }],
+      ['client.remove', { client: 'billing' }],
+      ['key.rotate', {}],
+    ];
+    for (const [i, [event, fields]] of expected.entries()) {
+      const lines = runs[i]!.audit;
+      assert.deepEqual(lines.map((l) => l.audit), [event], `one ${event} line`);
+      for (const [key, value] of Object.entries(fields)) assert.equal(lines[0]![key], value, `${event}.${key}`);
+      assert.equal(lines[0]!.origin, 'cli');
+      assert.equal(typeof lines[0]!.actor, 'string');
+      assert.equal(typeof lines[0]!.time, 'number');
+    }
+    assert.match(String(runs.at(-1)!.audit[0]!.kid), /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('no password, hash, token or client secret appears in any log line, the server\'s or the CLI\'s', () => {
+    const text = t.logText() + cliStderr;
     const values = text
       .split('\n')
       .filter(Boolean)
-      .flatMap((line) => Object.values(JSON.parse(line) as Record<string, unknown>))
+      // The CLI's stderr also carries plain lines for people (the "store the secret" notice).
+      .flatMap((line) => (line.startsWith('{') ? Object.values(JSON.parse(line) as Record<string, unknown>) : [line]))
       .filter((value): value is string => typeof value === 'string');
     for (const secret of secrets) {
       // johndoe's demo password, "secret", is also a word log messages use ("wrong client secret"):

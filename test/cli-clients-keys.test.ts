@@ -15,6 +15,7 @@ import { run } from '../src/cli/dispatch.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/open-store.js';
 import { spawnServer } from './helpers/spawn-server.js';
+import { splitAudit } from './helpers/audit-lines.js';
 import { postToken } from './helpers/test-app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -109,9 +110,11 @@ describe('gatehouse clients', { concurrency: true }, () => {
       assert.equal(created, 'created client svc');
       assert.match(secretLine!, /^client_secret: [A-Za-z0-9_-]{43}$/);
       assert.deepEqual(rest, ['']);
-      assert.match(confidential.stderr, /^[^\n]*cannot be shown again[^\n]*\n$/);
+      const confidentialErr = splitAudit(confidential.stderr);
+      assert.match(confidentialErr.rest, /^[^\n]*cannot be shown again[^\n]*\n$/);
+      assert.deepEqual(confidentialErr.audit.map((l) => [l.audit, l.client, l.origin]), [['client.create', 'svc', 'cli']]);
       const secret = secretLine!.slice('client_secret: '.length);
-      assert.deepEqual(pub, { code: 0, stdout: 'created client spa\n', stderr: '' });
+      assert.deepEqual({ ...pub, stderr: splitAudit(pub.stderr).rest }, { code: 0, stdout: 'created client spa\n', stderr: '' });
 
       // A confidential client may introspect; the wrong secret is invalid_client.
       const userToken = await accessToken(await postToken(app, { username: 'johndoe', password: 'secret' }));
@@ -147,7 +150,10 @@ describe('gatehouse clients', { concurrency: true }, () => {
       }
 
       const removed = await Promise.all([gatehouse(db, ['clients', 'remove', 'spa']), gatehouse(db, ['clients', 'remove', 'svc'])]);
-      for (const result of removed) assert.equal(result.code, 0, result.stderr);
+      for (const [i, result] of removed.entries()) {
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(splitAudit(result.stderr).audit.map((l) => [l.audit, l.client]), [['client.remove', ['spa', 'svc'][i]]]);
+      }
       const relogin = await postToken(app, { username: 'johndoe', password: 'secret', client_id: 'spa' });
       assert.equal(relogin.statusCode, 401);
       assert.equal((relogin.json() as { error: string }).error, 'invalid_client');
@@ -191,6 +197,10 @@ describe('gatehouse keys', () => {
       const newKid = /^new signing key ([A-Za-z0-9_-]{43}) \(ES256\)$/.exec(first!)?.[1];
       assert.ok(newKid, rotated.stdout);
       assert.match(second!, /within 30 s.*until they expire/);
+      assert.deepEqual(splitAudit(rotated.stderr), {
+        audit: [{ ...splitAudit(rotated.stderr).audit[0], audit: 'key.rotate', kid: newKid, origin: 'cli' }],
+        rest: '',
+      });
       assertFails(refused, 1, /GATEHOUSE_HS256_SECRET is set.*changing it/);
 
       const [listed, table] = await Promise.all([gatehouse(db, ['keys', 'list', '--json']), gatehouse(db, ['keys', 'list'])]);

@@ -14,6 +14,7 @@ import { readNewPassword } from '../src/cli/read-password.js';
 import { loadConfig } from '../src/config.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { openStore } from '../src/store/open-store.js';
+import { splitAudit } from './helpers/audit-lines.js';
 import { postToken } from './helpers/test-app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -69,13 +70,35 @@ async function listJson(db: string): Promise<Record<string, unknown>[]> {
   return JSON.parse(result.stdout) as Record<string, unknown>[];
 }
 
-/** Asserts the `gatehouse: <message>` single stderr line, no stdout, and the exit status. */
+/**
+ * Asserts a successful run: exit 0, `stdout`, and on stderr nothing but one audit line per event
+ * named, each with its fields and the CLI's origin and actor.
+ */
+function assertSucceeds(result: CliResult, stdout: string, events: readonly [string, Record<string, unknown>][]): void {
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, stdout);
+  const { audit, rest } = splitAudit(result.stderr);
+  assert.equal(rest, '');
+  assert.deepEqual(audit.map((line) => line.audit), events.map(([event]) => event));
+  for (const [i, [event, fields]] of events.entries()) {
+    for (const [key, value] of Object.entries(fields)) assert.deepEqual(audit[i]![key], value, `${event}.${key}`);
+    assert.equal(audit[i]!.origin, 'cli');
+    assert.equal(typeof audit[i]!.actor, 'string');
+  }
+}
+
+/**
+ * Asserts the `gatehouse: <message>` single stderr line, no stdout, and the exit status. Nothing
+ * refused is audited; the only audit line allowed is the first signing key of an empty database.
+ */
 function assertFails(result: CliResult, code: number, message: RegExp): void {
   assert.equal(result.code, code, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /^gatehouse: [^\n]+\n$/);
-  assert.match(result.stderr, message);
-  assert.doesNotMatch(result.stderr, /\bat .+:\d+:\d+/, 'no stack trace');
+  const { audit, rest } = splitAudit(result.stderr);
+  assert.match(rest, /^gatehouse: [^\n]+\n$/);
+  assert.match(rest, message);
+  assert.doesNotMatch(rest, /\bat .+:\d+:\d+/, 'no stack trace');
+  assert.ok(audit.every((line) => line.audit === 'key.rotate'), 'a refused command audited a change');
 }
 
 /** Opens the CLI's database in-process, as the server would. */
@@ -93,7 +116,11 @@ describe('gatehouse users', { concurrency: true }, () => {
   test('add creates a user that list shows as a table and as JSON, never with a hash', async () => {
     const db = freshDb();
     const added = await addUser(db, 'bob', ['--email', 'bob@example.com', '--full-name', 'Bob Builder', '--scopes', 'me items']);
-    assert.deepEqual(added, { code: 0, stdout: 'created user bob\n', stderr: '' });
+    // The first command on an empty database also generates the first signing key.
+    assertSucceeds(added, 'created user bob\n', [
+      ['key.rotate', { reason: 'no_current_key' }],
+      ['user.create', { user: 'bob', scopes: 'me items' }],
+    ]);
 
     const table = await gatehouse(db, ['users', 'list']);
     assert.equal(table.code, 0, table.stderr);
@@ -147,9 +174,9 @@ describe('gatehouse users', { concurrency: true }, () => {
     const db = freshDb();
     assert.equal((await addUser(db, 'bob', ['--disabled'])).code, 0);
     assert.equal((await listJson(db))[0]!.disabled, true);
-    assert.deepEqual(await gatehouse(db, ['users', 'enable', 'bob']), { code: 0, stdout: 'enabled user bob\n', stderr: '' });
+    assertSucceeds(await gatehouse(db, ['users', 'enable', 'bob']), 'enabled user bob\n', [['user.enable', { user: 'bob' }]]);
     assert.equal((await listJson(db))[0]!.disabled, false);
-    assert.deepEqual(await gatehouse(db, ['users', 'disable', 'bob']), { code: 0, stdout: 'disabled user bob\n', stderr: '' });
+    assertSucceeds(await gatehouse(db, ['users', 'disable', 'bob']), 'disabled user bob\n', [['user.disable', { user: 'bob' }]]);
     assert.equal((await listJson(db))[0]!.disabled, true);
   });
 
@@ -157,7 +184,7 @@ describe('gatehouse users', { concurrency: true }, () => {
     const db = freshDb();
     assert.equal((await addUser(db, 'bob')).code, 0);
     const changed = await gatehouse(db, ['users', 'passwd', 'bob'], 'a brand new password\n');
-    assert.deepEqual(changed, { code: 0, stdout: 'changed password of user bob\n', stderr: '' });
+    assertSucceeds(changed, 'changed password of user bob\n', [['password.reset', { user: 'bob' }]]);
     await withDb(db, async ({ users, hasher }) => {
       const { passwordHash } = (await users.find('bob'))!;
       assert.equal((await hasher.verify(passwordHash, 'a brand new password')).ok, true);
@@ -212,12 +239,14 @@ describe('gatehouse users', { concurrency: true }, () => {
         const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } });
         assert.equal((await get('/users/me/items')).statusCode, 200);
 
-        assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', 'me']), { code: 0, stdout: 'set scopes of user bob: me\n', stderr: '' });
+        assertSucceeds(await gatehouse(db, ['users', 'scopes', 'bob', 'me']), 'set scopes of user bob: me\n', [['user.scopes', { user: 'bob', scopes: 'me' }]]);
         assert.equal((await get('/users/me/items')).statusCode, 403, 'effective at once');
         assert.equal((await get('/users/me')).statusCode, 200);
 
         // One quoted argument or several, as the user types them.
-        assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', 'me items', 'admin']), { code: 0, stdout: 'set scopes of user bob: me items admin\n', stderr: '' });
+        assertSucceeds(await gatehouse(db, ['users', 'scopes', 'bob', 'me items', 'admin']), 'set scopes of user bob: me items admin\n', [
+          ['user.scopes', { user: 'bob', scopes: 'me items admin' }],
+        ]);
         const admin = await postToken(app, { username: 'bob', password: PASSWORD, scope: 'admin' });
         assert.equal((admin.json() as { scope: string }).scope, 'admin');
       } finally {
@@ -230,7 +259,7 @@ describe('gatehouse users', { concurrency: true }, () => {
     assertFails(await gatehouse(db, ['users', 'scopes', 'bob']), 2, /users scopes: missing <scope> \(or --none to remove them all\)/);
     assertFails(await gatehouse(db, ['users', 'scopes', 'bob', 'me', '--none']), 2, /give scopes or --none, not both/);
     assertFails(await gatehouse(db, ['users', 'scopes']), 2, /users scopes: missing <username>/);
-    assert.deepEqual(await gatehouse(db, ['users', 'scopes', 'bob', '--none']), { code: 0, stdout: 'removed every scope of user bob\n', stderr: '' });
+    assertSucceeds(await gatehouse(db, ['users', 'scopes', 'bob', '--none']), 'removed every scope of user bob\n', [['user.scopes', { user: 'bob', scopes: '' }]]);
     assert.deepEqual((await listJson(db))[0]!.scopes, []);
   });
 

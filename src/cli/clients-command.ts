@@ -33,14 +33,17 @@ async function addClient(args: readonly string[]): Promise<number> {
   });
   if (help) return printUsage('clients add');
   const id = onlyClientId('clients add', positionals);
-  return withServices(async ({ clientAdmin }) => {
-    const { secret } = await clientAdmin.create({
-      id,
-      name: typeof values.name === 'string' ? values.name : undefined,
-      confidential: values.public !== true,
-      grantTypes: spaceList(values.grants),
-      scopes: spaceList(values.scopes),
-    });
+  return withServices(async ({ clientAdmin, audit }) => {
+    const { secret } = await clientAdmin.create(
+      {
+        id,
+        name: typeof values.name === 'string' ? values.name : undefined,
+        confidential: values.public !== true,
+        grantTypes: spaceList(values.grants),
+        scopes: spaceList(values.scopes),
+      },
+      audit.record,
+    );
     say(`created client ${id}`);
     if (secret !== undefined) {
       say(`client_secret: ${secret}`);
@@ -66,8 +69,8 @@ async function removeClient(args: readonly string[]): Promise<number> {
   const { positionals, help } = parseCommandArgs('clients remove', args, {});
   if (help) return printUsage('clients remove');
   const id = onlyClientId('clients remove', positionals);
-  return withServices(async ({ clientAdmin }) => {
-    if (!(await clientAdmin.remove(id))) throw new CliFailure(`no client named ${JSON.stringify(id)}`);
+  return withServices(async ({ clientAdmin, audit }) => {
+    if (!(await clientAdmin.remove(id, audit.record))) throw new CliFailure(`no client named ${JSON.stringify(id)}`);
     say(`removed client ${id}; its sessions have ended`);
     return 0;
   });

@@ -32,11 +32,12 @@ async function rotateKey(args: readonly string[]): Promise<number> {
     throw new CliFailure('GATEHOUSE_HS256_SECRET is set, so tokens are signed with that secret: rotate by changing it');
   }
   return withStore(config, async (store) => {
-    const [{ KeyRing, KEY_RELOAD_INTERVAL_MS }, { systemClock }] = await Promise.all([
+    const [{ KeyRing, KEY_RELOAD_INTERVAL_MS }, { systemClock }, { cliAudit }] = await Promise.all([
       import('../auth/key-ring.js'),
       import('../auth/clock.js'),
+      import('./cli-audit.js'),
     ]);
-    const kid = await KeyRing.rotate(store, config.signingAlg, systemClock);
+    const kid = await KeyRing.rotate(store, config.signingAlg, systemClock, cliAudit(config.logLevel));
     process.stdout.write(
       `new signing key ${kid} (${config.signingAlg})\n` +
         `Running servers switch to it within ${KEY_RELOAD_INTERVAL_MS / 1000} s; ` +

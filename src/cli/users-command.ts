@@ -44,20 +44,23 @@ async function addUser(args: readonly string[]): Promise<number> {
   });
   if (help) return printUsage('users add');
   const username = onlyUsername('users add', positionals, NOT_AN_ARGUMENT);
-  return withServices(async ({ users, scopes }) => {
+  return withServices(async ({ users, scopes, audit }) => {
     // Checked before asking, so nobody types a password twice for a name that is taken.
     if (await users.find(username)) throw new UserExists(username);
     const password = await readNewPassword();
-    await users.create({
-      username,
-      password,
-      email: optionalString(values.email),
-      fullName: optionalString(values['full-name']),
-      // A user without scopes gets 403 everywhere, even on /users/me: by default, every scope that
-      // is not privileged, as for clients. `--scopes ""` still makes a user without any.
-      scopes: typeof values.scopes === 'string' ? scopeList([values.scopes]) : defaultScopes(scopes.list()),
-      disabled: values.disabled === true,
-    });
+    await users.create(
+      {
+        username,
+        password,
+        email: optionalString(values.email),
+        fullName: optionalString(values['full-name']),
+        // A user without scopes gets 403 everywhere, even on /users/me: by default, every scope that
+        // is not privileged, as for clients. `--scopes ""` still makes a user without any.
+        scopes: typeof values.scopes === 'string' ? scopeList([values.scopes]) : defaultScopes(scopes.list()),
+        disabled: values.disabled === true,
+      },
+      { audit: audit.record },
+    );
     say(`created user ${username}`);
     return 0;
   });
@@ -79,8 +82,8 @@ async function setDisabled(args: readonly string[], disabled: boolean): Promise<
   const { positionals, help } = parseCommandArgs(command, args, {});
   if (help) return printUsage(command);
   const username = onlyUsername(command, positionals);
-  return withServices(async ({ users }) => {
-    if (!(await users.setDisabled(username, disabled))) throw noSuchUser(username);
+  return withServices(async ({ users, audit }) => {
+    if (!(await users.setDisabled(username, disabled, audit.record))) throw noSuchUser(username);
     say(`${disabled ? 'disabled' : 'enabled'} user ${username}`);
     return 0;
   });
@@ -90,11 +93,11 @@ async function changePassword(args: readonly string[]): Promise<number> {
   const { positionals, help } = parseCommandArgs('users passwd', args, {});
   if (help) return printUsage('users passwd');
   const username = onlyUsername('users passwd', positionals, NOT_AN_ARGUMENT);
-  return withServices(async ({ users }) => {
+  return withServices(async ({ users, audit }) => {
     if (!(await users.find(username))) throw noSuchUser(username);
     const password = await readNewPassword();
     // The user may have been deleted while the password was being typed.
-    if (!(await users.setPassword(username, password))) throw noSuchUser(username);
+    if (!(await users.setPassword(username, password, undefined, audit.record))) throw noSuchUser(username);
     say(`changed password of user ${username}`);
     return 0;
   });
@@ -109,9 +112,9 @@ async function setScopes(args: readonly string[]): Promise<number> {
   if (values.none === true && wanted.length > 0) throw new UsageError('users scopes: give scopes or --none, not both', 'users scopes');
   // Removing every scope is rare and locks the user out of every route: it must be asked for.
   if (values.none !== true && wanted.length === 0) throw new UsageError('users scopes: missing <scope> (or --none to remove them all)', 'users scopes');
-  return withServices(async ({ users }) => {
+  return withServices(async ({ users, audit }) => {
     // Unknown scopes are refused by the registry, before anything changes.
-    if (!(await users.setScopes(username, wanted))) throw noSuchUser(username);
+    if (!(await users.setScopes(username, wanted, audit.record))) throw noSuchUser(username);
     say(wanted.length === 0 ? `removed every scope of user ${username}` : `set scopes of user ${username}: ${[...new Set(wanted)].join(' ')}`);
     return 0;
   });
