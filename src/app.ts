@@ -24,6 +24,20 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const NO_STORE = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache' });
 
+/**
+ * The methods a route has for the concrete `path` (for a 405's Allow). Looked up as the router
+ * routes a request (`findRoute`), not as a route pattern (`hasRoute`), which reads `*`, `:` and
+ * parentheses in a client's path as wildcards, parameters and regular expressions: it threw on a
+ * `*` inside a path (a 500), and never matched `/admin/users/johndoe/password` to its `:username`
+ * route (a 404 instead of 405). The CORS catch-all `OPTIONS *` is no method of a path.
+ */
+function methodsOf(app: FastifyInstance, path: string): string[] {
+  return ALL_METHODS.filter((method) => {
+    const found = app.findRoute({ method, url: path });
+    return found !== null && !(method === 'OPTIONS' && '*' in found.params);
+  });
+}
+
 export interface BuildAppOptions {
   /** Overrides Fastify's logger (tests capture logs through it). */
   readonly logger?: FastifyServerOptions['logger'];
@@ -91,8 +105,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     const violation = protocolViolation(request);
     if (violation !== undefined) return done(violation);
     if (!request.is404 && !isCorsCatchAll(request)) return done();
-    const path = pathOf(request.url);
-    done(unroutedError(ALL_METHODS.filter((method) => app.hasRoute({ method, url: path }))));
+    done(unroutedError(methodsOf(app, pathOf(request.url))));
   });
   app.setNotFoundHandler((request, reply) => sendError(unroutedError([]), request, reply));
   // RFC 6749 §5.1 asks no-store for token responses; we apply it to every response that does not

@@ -41,6 +41,33 @@ describe('malformed requests (regressions from the attack review)', () => {
     }
   });
 
+  test('a path with characters the router gives meaning to (* : ( )) is a 404 or 405, never a 500', async () => {
+    for (const [method, url, status, allow] of [
+      ['GET', '/admin/users/*/password', 405, 'PUT'],
+      ['GET', '/admin/users/a(b)/disable', 405, 'POST'],
+      ['POST', '/token*', 404, undefined],
+      ['GET', '/users/me/*', 404, undefined],
+      ['POST', '/docs/(a)', 404, undefined],
+    ] as const) {
+      const response = await t.app.inject({ method, url });
+      assert.equal(response.statusCode, status, `${method} ${url}: ${response.body}`);
+      assert.equal(response.headers.allow, allow, `${method} ${url}`);
+    }
+  });
+
+  test('another method on a route with a path parameter is 405 naming the methods it has, like a fixed path', async () => {
+    for (const [method, url, allow] of [
+      ['GET', '/admin/users/johndoe/password', 'PUT'],
+      ['DELETE', '/admin/users/johndoe', 'GET, HEAD'],
+      ['PATCH', '/admin/users/no%20body/disable', 'POST'],
+      ['PUT', '/users/me', 'GET, HEAD'],
+    ] as const) {
+      const response = await t.app.inject({ method, url });
+      assert.equal(response.statusCode, 405, `${method} ${url}: ${response.body}`);
+      assert.equal(response.headers.allow, allow, `${method} ${url}`);
+    }
+  });
+
   test('a method with a body is 405 before the body is read, not a content-type or size error', async () => {
     const json = await t.app.inject({ method: 'PUT', url: '/token', headers: { 'content-type': 'application/json' }, payload: '{}' });
     assert.equal(json.statusCode, 405);
