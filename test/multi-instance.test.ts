@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createAuthServices } from '../src/auth/auth-services.js';
@@ -41,6 +42,7 @@ async function seed(url: string) {
   await seedDemoUsers(services.users);
   await services.users.create({ username: 'root', password: 'a-long-admin-password', scopes: ['me', 'admin'] });
   await services.users.create({ username: 'carla', password: 'carla-long-password', scopes: ['me'] });
+  await services.users.create({ username: 'dora', password: 'dora-long-password', scopes: ['me'] });
   await store.close();
 }
 
@@ -117,6 +119,24 @@ describe('two instances on one PostgreSQL', () => {
     for (const server of [a, b]) {
       const response = await form(`${server.url}/token`, { username: 'johndoe', password: 'secret' });
       assert.equal(response.status, 400, 'throttled on both');
+    }
+  });
+
+  test('a concurrent burst at one account across both instances gets at most 5 attempts past the throttle', async (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const right = 17;
+    const answers = await Promise.all(
+      Array.from({ length: 41 }, (_, i) => form(`${(i % 2 ? a : b).url}/token`, { username: 'dora', password: i === right ? 'dora-long-password' : `wrong-${i}` })),
+    );
+    const store = await openStore(schema!.url);
+    try {
+      const counts = await store.findLoginFailures(createHash('sha256').update('dora').digest('base64url'));
+      const succeeded = answers[right]!.status === 200;
+      // Counted failures, plus the right password if it got through (its count was taken back).
+      assert.ok(counts!.windowFailures + (succeeded ? 1 : 0) <= 5, `${counts!.windowFailures} failures counted`);
+      assert.deepEqual(answers.filter((r, i) => i !== right && r.status !== 400), []);
+    } finally {
+      await store.close();
     }
   });
 
