@@ -119,6 +119,7 @@ for (let round = -WARM_UP; round < TRIES; round++) {
   for (const [kind, ms] of times) relative.get(kind)!.push(ms / roundMedian(times.filter(([other]) => other !== kind).map(([, t]) => t)));
 }
 await app.close();
+await services.hasher.close();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 

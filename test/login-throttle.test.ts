@@ -145,6 +145,7 @@ describe('per-account throttling', () => {
         assert.equal(counts!.consecutiveFailures, counts!.windowFailures);
       } finally {
         await other.close();
+        await services.hasher.close();
       }
     } finally {
       await store.close();
