@@ -14,7 +14,7 @@ import { choosePinning } from './pinning.js';
 import { installCleanup, onCleanup } from './processes.js';
 import { markdownReport, writeResults } from './report.js';
 import { ceiling, FLOOD_CONNECTIONS, scenarioA, scenarioB, scenarioC, scenarioD, type BenchContext } from './scenarios.js';
-import { gatehouseEnv, ROOT } from './servers.js';
+import { gatehouseEnv, ROOT, startScriptArgs } from './servers.js';
 import { evaluate, rawRate, TARGETS, type BenchResults } from './targets.js';
 
 const started = performance.now();
@@ -66,7 +66,7 @@ const info = {
   loadGenerator: `autocannon ${autocannonVersion}, programmatic, in the bench process; latencies from each response's own timing (float ms)`,
   setup: [
     `Per scenario: a fresh server process, ${options.warmup} s warm-up, ${options.duration} s measured. Connections: ${options.connections} (ceiling, a, b, d), ${options.loginConnections} (c), ${FLOOD_CONNECTIONS} (flood, rate-limited to ${options.floodFactor}x (c)'s logins/s).`,
-    `Gatehouse: node dist/main.js --demo, SQLite in a temp dir, ${config.signingAlg} tokens, LOG_LEVEL=warn, GATEHOUSE_HASH_CONCURRENCY=${settings.hashConcurrency} (the cores it may use), hash queue ${config.hashQueue}, token cache ${config.tokenCacheSize}, per-address failure limit off (${env.GATEHOUSE_LOGIN_FAILURES_PER_MINUTE}/min).`,
+    `Gatehouse: node ${startScriptArgs().join(' ')} (as npm start), SQLite in a temp dir, ${config.signingAlg} tokens, LOG_LEVEL=warn, GATEHOUSE_HASH_CONCURRENCY=${settings.hashConcurrency} (the cores it may use), hash queue ${config.hashQueue}, token cache ${config.tokenCacheSize}, per-address failure limit off (${env.GATEHOUSE_LOGIN_FAILURES_PER_MINUTE}/min).`,
     `Fixtures: ${fixtures.usernames.length} users sharing one argon2id hash, ${fixtures.tokens.length} tokens each with its own session, written to the database in ${fixtures.seconds.toFixed(1)} s; (c) and the flood log these users in with their right password, in turn.`,
     `Raw argon2id: @node-rs/argon2 verify, m=${config.argon2.memoryCost} t=${config.argon2.timeCost} p=${config.argon2.parallelism}, ${settings.hashConcurrency} in flight, on the server core, before and after (c): ${c.raw.map((r) => r.perSecond.toFixed(1)).join(' and ')}/s, mean ${rawRate(c.raw).toFixed(1)}/s.`,
   ],

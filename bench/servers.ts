@@ -3,6 +3,8 @@
  * dist/ (as `npm start` runs it), and the bare node:http ceiling. A fresh process per scenario,
  * so each scenario's peak RSS and caches are its own.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pinning } from './pinning.js';
 import { cpuSeconds, RssMonitor } from './process-stats.js';
@@ -73,9 +75,17 @@ async function start(name: string, args: string[], env: Record<string, string>, 
   }
 }
 
-/** Gatehouse in demo mode on the given database (`node dist/main.js --demo`). */
+/** What `npm start` runs after `node`: the same flags and arguments, so the bench measures what users run. */
+export function startScriptArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = scripts.start.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start does not run node: ${scripts.start}`);
+  return args;
+}
+
+/** Gatehouse in demo mode on the given database, started as `npm start` starts it. */
 export function startGatehouse(settings: ServerSettings, pinning: Pinning): Promise<RunningServer> {
-  return start('gatehouse', ['dist/main.js', '--demo'], gatehouseEnv(settings), pinning);
+  return start('gatehouse', startScriptArgs(), gatehouseEnv(settings), pinning);
 }
 
 /** The bare node:http ceiling. */

@@ -27,6 +27,26 @@ describe('password hashing is bounded', () => {
     }
   });
 
+  test('a login refused because hashing is saturated reads and counts nothing: the account is not throttled by it', async () => {
+    const t = await createTestApp({ env: { GATEHOUSE_HASH_CONCURRENCY: '1', GATEHOUSE_HASH_QUEUE: '2' } });
+    try {
+      const findUser = t.services.store.findUserByUsername.bind(t.services.store);
+      let reads = 0;
+      t.services.store.findUserByUsername = async (username) => {
+        reads += 1;
+        return findUser(username);
+      };
+      const answers = await Promise.all(Array.from({ length: 12 }, () => postToken(t.app, { username: 'johndoe', password: 'wrong' })));
+      assert.deepEqual(answers.map((r) => r.statusCode).sort(), [...Array(3).fill(400), ...Array(9).fill(503)]);
+      assert.equal(reads, 3, 'only the attempts that got a hash slot read the user');
+      // Three counted failures are under the throttle's five: the right password works at once.
+      assert.equal(await t.services.throttle.waitFor('johndoe', t.clock.now()), 0);
+      assert.equal((await postToken(t.app, { username: 'johndoe', password: 'secret' })).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('the limiter runs at most N jobs, queues at most M, and hands slots on in order', async () => {
     const limiter = new WorkLimiter(2, 1);
     let running = 0;

@@ -34,6 +34,10 @@ export interface PasswordGrantDeps {
  * Every failure to prove the password gives the same answer, after the same work.
  */
 export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGrantRequest, audit: Audit = noAudit): Promise<TokenResponse> {
+  // 0. When hashing is saturated, refuse at once (503), before any read or write: the flood that
+  //    saturates it must cost the server nothing more, and such an attempt is not counted.
+  deps.hasher.assertRoom();
+
   // 1. Refuse unknown scopes before spending a hash on the request (RFC 6749 §3.3).
   const requested = request.scope === undefined ? undefined : deps.scopes.parse(request.scope);
 

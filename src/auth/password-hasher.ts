@@ -80,6 +80,11 @@ export class PasswordHasher {
     this.#limiter = options.limiter;
   }
 
+  /** Throws ServerBusy when a hash asked for now would be refused (see WorkLimiter.assertRoom). */
+  assertRoom(): void {
+    this.#limiter?.assertRoom();
+  }
+
   /** Stops the hashing threads. */
   close(): Promise<void> {
     return this.#threads.close();

@@ -18,10 +18,20 @@ export class WorkLimiter {
     this.#queueLimit = queueLimit;
   }
 
+  /**
+   * Throws ServerBusy when a job started now would be refused, so callers can refuse before doing
+   * any other work for it.
+   */
+  assertRoom(): void {
+    if (this.#running >= this.#concurrency && this.#waiting.length >= this.#queueLimit) {
+      throw new ServerBusy('password hashing is saturated');
+    }
+  }
+
   /** Runs `job` when a slot is free; throws ServerBusy when the queue is full. */
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#concurrency) {
-      if (this.#waiting.length >= this.#queueLimit) throw new ServerBusy('password hashing is saturated');
+      this.assertRoom();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 import { run } from './dispatch.js';
 
 // This file is the `gatehouse` bin. It runs unconditionally (no "am I the main module?" check)
