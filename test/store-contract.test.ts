@@ -137,6 +137,24 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       }
     });
 
+    test('where the store has a data version, every commit changes it, whichever handle made it', async () => {
+      if (store.dataVersion === undefined) return;
+      const other = await openAnother();
+      try {
+        const before = store.dataVersion();
+        assert.equal(store.dataVersion(), before, 'reading changes nothing');
+        await store.findUserByUsername('alice');
+        assert.equal(store.dataVersion(), before, 'a read is not a commit');
+        await other.setUserDisabled('alice', true, NOW + 1);
+        const afterOther = store.dataVersion();
+        assert.notEqual(afterOther, before, 'a commit by another handle');
+        await store.setUserDisabled('alice', false, NOW + 2);
+        assert.notEqual(store.dataVersion(), afterOther, 'a commit by the same handle');
+      } finally {
+        await other.close();
+      }
+    });
+
     test('signing keys list oldest first', async () => {
       await store.insertSigningKey({ kid: 'b', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW + 10, retiredAt: null });
       await store.insertSigningKey({ kid: 'a', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null });
@@ -254,13 +272,13 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
 
     test('every method of a store whose database is gone fails with an error classed as an outage', async () => {
       const gone = await openAnother();
-      // A session read first, so the SQLite reader's cache and statements exist before the close.
+      // A session read first, so the SQLite reader's statements exist before the close.
       await gone.findSessionWithUser('none');
       await gone.close();
       const session = { id: 's', userId: 'u', clientId: 'c', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null };
       const client = { id: 'c', name: 'c', secretHash: null, grantTypes: [], scopes: [], createdAt: NOW };
       const key = { kid: 'k', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null };
-      const calls: Record<Exclude<keyof Store, 'close'>, () => Promise<unknown>> = {
+      const calls: Record<Exclude<keyof Store, 'close' | 'dataVersion'>, () => Promise<unknown>> = {
         migrate: () => gone.migrate(),
         schemaStatus: () => gone.schemaStatus(),
         ping: () => gone.ping(),

@@ -78,6 +78,11 @@ export class AccessTokenVerifier {
     return claims;
   }
 
+  /** Clock time (ms) from which `claims`, verified before, count as expired. */
+  usableUntil(claims: AccessTokenClaims): number {
+    return (claims.exp + this.#options.clockTolerance) * 1000;
+  }
+
   /** Forgets every remembered token (after a key leaves the ring). */
   clearCache(): void {
     this.#cache.clear();

@@ -65,7 +65,7 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     keys,
     signer,
     verifier,
-    authenticator: new ResourceAuthenticator(verifier, store, clock, lifetime),
+    authenticator: new ResourceAuthenticator(verifier, store, clock, lifetime, config.tokenCacheSize),
     users: new UserService(store, hasher, scopes, clock),
     clients: new ClientAuthenticator(store),
     clientAdmin: new ClientService(store, scopes, clock),

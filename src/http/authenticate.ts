@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import { assertScopes, type Principal, type ResourceAuthenticator } from '../auth/resource-authenticator.js';
 import { parseBearer } from './bearer.js';
 
@@ -16,9 +16,27 @@ declare module 'fastify' {
  */
 
 /** An onRequest hook that admits only requests with a valid bearer token of a live session and enabled user. */
-export function authenticate(authenticator: ResourceAuthenticator): onRequestAsyncHookHandler {
-  return async function authenticateBearer(request: FastifyRequest) {
-    request.principal = await authenticator.authenticate(parseBearer(request.headers.authorization));
+export function authenticate(authenticator: ResourceAuthenticator): onRequestHookHandler {
+  // Callback-style: a token seen before, with nothing changed since, is admitted without a promise.
+  return function authenticateBearer(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+    let token: string;
+    try {
+      token = parseBearer(request.headers.authorization);
+    } catch (err) {
+      return done(err as Error);
+    }
+    const known = authenticator.cached(token);
+    if (known !== undefined) {
+      request.principal = known;
+      return done();
+    }
+    authenticator.authenticate(token).then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (err: Error) => done(err),
+    );
   };
 }
 

@@ -2,7 +2,6 @@ import { Migrator, sql, type CompiledQuery, type Kysely, type Selectable } from 
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import { storeFailure } from './store-unavailable.js';
-import { VersionedCache } from './versioned-cache.js';
 import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
 
@@ -90,9 +89,9 @@ export interface SqlStoreOptions {
    */
   readonly readRow?: RowReader;
   /**
-   * With `readRow`: a value that changes whenever any connection commits (SQLite's
-   * `PRAGMA data_version` on the reader's connection). Session reads are then cached until it
-   * changes, which costs a third of the read (docs/performance.md).
+   * With `readRow`: a value that changes whenever any other connection commits (SQLite's
+   * `PRAGMA data_version` on the reader's connection, which this process's writer is another of).
+   * It is the store's `dataVersion`.
    */
   readonly dataVersion?: () => unknown;
   /** Closes what the options hold (the reader's connection) when the store closes. */
@@ -112,9 +111,10 @@ export class SqlStore implements Store {
   readonly #migrationSchema: string | undefined;
   readonly #readRow: RowReader | undefined;
   readonly #onClose: (() => void) | undefined;
-  readonly #sessions: VersionedCache<SessionWithUser> | undefined;
   /** The per-request read of every protected route, compiled once; its one parameter is the session id. */
   readonly #sessionByIdQuery: CompiledQuery<SessionWithUserRow>;
+  /** See Store.dataVersion; only a synchronous reader's reads follow it. */
+  readonly dataVersion?: () => unknown;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
@@ -122,7 +122,7 @@ export class SqlStore implements Store {
     this.#migrationSchema = options.migrationSchema;
     this.#readRow = options.readRow;
     this.#onClose = options.onClose;
-    if (options.readRow && options.dataVersion) this.#sessions = new VersionedCache(options.dataVersion, SESSION_CACHE_SIZE);
+    if (options.readRow && options.dataVersion) this.dataVersion = options.dataVersion;
     this.#sessionByIdQuery = this.#sessionWithUser().where('s.id', '=', '').compile();
   }
 
@@ -295,12 +295,8 @@ export class SqlStore implements Store {
     try {
       const readRow = this.#readRow;
       if (readRow === undefined) return toSessionWithUser((await this.#db.executeQuery(this.#sessionById(sessionId))).rows[0]);
-      // Synchronous from lookup to store, as VersionedCache requires.
-      const cached = this.#sessions?.get(sessionId);
-      if (cached) return cached;
-      const found = toSessionWithUser(readRow(this.#sessionById(sessionId)) as SessionWithUserRow | undefined);
-      if (found) this.#sessions?.set(sessionId, found);
-      return found;
+      // Read before the first await, so a version taken just before the call covers this read.
+      return toSessionWithUser(readRow(this.#sessionById(sessionId)) as SessionWithUserRow | undefined);
     } catch (err) {
       throw storeFailure(err);
     }
@@ -561,9 +557,6 @@ export class SqlStore implements Store {
     }
   }
 }
-
-/** Sessions cached per process (SQLite only): one per live token in use is plenty. */
-const SESSION_CACHE_SIZE = 10_000;
 
 type SessionWithUser = { readonly session: SessionRecord; readonly user: UserRecord };
 

@@ -105,6 +105,12 @@ export interface Store {
 
   /** Stores a new session with its first refresh token, atomically. */
   createSession(session: SessionRecord, refreshTokenHash: string): Promise<void>;
+  /**
+   * Optional: a value that changes whenever stored data changes, by this process or any other.
+   * A read begun after it was taken sees at least the data of that version, so what was read may be
+   * reused for as long as the value stays the same. Absent where it cannot be had cheaply.
+   */
+  dataVersion?(): unknown;
   /** The session and its user in one read: the per-request check of every protected route. */
   findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
   /** Ends a session (and so every token of it); false when it was unknown or already ended. */
