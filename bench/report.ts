@@ -45,7 +45,7 @@ function cpuLine(r: ScenarioResult): string {
 
 export function markdownReport(info: RunInfo, results: BenchResults, rows: readonly Row[]): string {
   const failures = rows.flatMap((r) => r.failures);
-  const scenarios = [results.ceiling, results.a, results.bFirstPass, results.b, results.c, results.d, results.flood];
+  const scenarios = [results.ceiling, results.ceilingAgain, results.a, results.bFirstPass, results.b, results.c, results.d, results.flood];
   return [
     `## Gatehouse bench, ${info.date}`,
     '',

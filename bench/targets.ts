@@ -1,7 +1,7 @@
 /**
  * The issue's targets, as ratios within one run, turned into table rows with a verdict each.
  *
- * (a) req/s >= 0.6 x ceiling   (b) req/s >= 0.25 x ceiling
+ * (a) req/s >= 0.6 x ceiling   (b) req/s >= 0.25 x ceiling   (the ceiling: mean of its first and last runs)
  * (c) logins/s >= 0.9 x the raw argon2id verify rate (same parameters, same number in flight,
  *     same core, same thread pool: see argon2-rate.ts; mean of the runs before and after (c))
  * (d) /users/me p99 <= 3 x (a)'s p99 and req/s >= 0.5 x (a)'s, during a flood at 2 x (c)'s rate;
@@ -32,6 +32,8 @@ export interface Row {
 
 export interface BenchResults {
   readonly ceiling: ScenarioResult;
+  /** The ceiling measured again after every other scenario. */
+  readonly ceilingAgain: ScenarioResult;
   readonly a: ScenarioResult;
   readonly bFirstPass: ScenarioResult;
   readonly b: ScenarioResult;
@@ -84,8 +86,8 @@ export function rawRate(raw: readonly RawArgon2[]): number {
 }
 
 export function evaluate(results: BenchResults, argon2: Argon2Params, hashConcurrency: number): Row[] {
-  const { ceiling, a, bFirstPass, b, raw, c, d, flood } = results;
-  const top = ceiling.load.rps;
+  const { ceiling, ceilingAgain, a, bFirstPass, b, raw, c, d, flood } = results;
+  const top = (ceiling.load.rps + ceilingAgain.load.rps) / 2;
   const rss = ` · RSS < ${TARGETS.rssMiB} MiB`;
   const ra = a.load.rps / top;
   const rb = b.load.rps / top;
@@ -103,7 +105,8 @@ export function evaluate(results: BenchResults, argon2: Argon2Params, hashConcur
     flood.load.socketErrors + Object.entries(flood.load.byStatus).reduce((n, [code, s]) => n + (['200', '503', '429'].includes(code) ? 0 : s.count), 0);
 
   return [
-    row(ceiling, '1.00', 'reference', undefined),
+    row(ceiling, `${fixed(ceiling.load.rps / top)} of the mean`, 'reference', undefined),
+    row(ceilingAgain, `${fixed(ceilingAgain.load.rps / top)} of the mean`, 'reference', undefined),
     row(a, `${fixed(ra)} of ceiling`, `≥ ${TARGETS.a} of ceiling${rss}`, [
       { ok: ra >= TARGETS.a, failure: `${fixed(ra)} of the ceiling, target ≥ ${TARGETS.a}` },
       ...common(a),
