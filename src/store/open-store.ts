@@ -4,6 +4,7 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { SchemaNotCurrent } from '../errors.js';
 import { describeDatabase, isPostgresUrl } from './database-url.js';
+import { classifyingFailures } from './store-unavailable.js';
 import { SqlStore, type Database } from './sql-store.js';
 import { sqliteDataVersion, sqliteRowReader, withStatementCache } from './sqlite-statements.js';
 import type { Store } from './store.js';
@@ -41,7 +42,7 @@ export async function migrateDatabase(databaseUrl: string, options: Pick<OpenSto
 
 async function openAndMigrate(databaseUrl: string, options: OpenStoreOptions): Promise<{ store: Store; applied: string[] }> {
   const postgres = isPostgresUrl(databaseUrl);
-  const store = postgres ? await openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
+  const store = classifyingFailures(postgres ? await openPostgres(databaseUrl, options) : openSqlite(databaseUrl));
   try {
     const { pending, unknown } = await store.schemaStatus();
     if (unknown.length > 0) {

@@ -1,7 +1,6 @@
 import { Migrator, sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
-import { storeFailure } from './store-unavailable.js';
 import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
 
@@ -100,10 +99,8 @@ export interface SqlStoreOptions {
 
 /**
  * The Store over Kysely, for every dialect. Rows are normalized here (pg returns bigint as
- * strings, SQLite returns booleans as 0/1) so callers never see a dialect's quirks. Every method
- * passes what it throws through `storeFailure`, so an unreachable database is told apart from a
- * bug, and from errors of any other origin. try/catch in each method costs nothing per call, where
- * a wrapper would add a promise to the per-request session read.
+ * strings, SQLite returns booleans as 0/1) so callers never see a dialect's quirks. `openStore`
+ * wraps it so every error it throws is classed (see store-unavailable.ts).
  */
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
@@ -127,43 +124,31 @@ export class SqlStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    try {
-      const { error, results } = await this.#migrator().migrateToLatest();
-      if (error) {
-        const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-        throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
-      }
-      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    } catch (err) {
-      throw storeFailure(err);
+    const { error, results } = await this.#migrator().migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
     }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
 
   async schemaStatus(): Promise<{ pending: string[]; unknown: string[] }> {
-    try {
-      const known = new Set(Object.keys(await migrationProvider.getMigrations()));
-      const pending = (await this.#migrator().getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
-      // Kysely's own bookkeeping table; absent until the first migration runs.
-      const table = this.#migrationSchema === undefined ? sql.table('kysely_migration') : sql.id(this.#migrationSchema, 'kysely_migration');
-      const applied = await sql<{ name: string }>`select name from ${table}`
-        .execute(this.#db)
-        .then((r) => r.rows.map((row) => row.name))
-        .catch((err: unknown) => {
-          if (/kysely_migration/.test(String((err as Error).message))) return [];
-          throw err;
-        });
-      return { pending, unknown: applied.filter((name) => !known.has(name)) };
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const known = new Set(Object.keys(await migrationProvider.getMigrations()));
+    const pending = (await this.#migrator().getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    // Kysely's own bookkeeping table; absent until the first migration runs.
+    const table = this.#migrationSchema === undefined ? sql.table('kysely_migration') : sql.id(this.#migrationSchema, 'kysely_migration');
+    const applied = await sql<{ name: string }>`select name from ${table}`
+      .execute(this.#db)
+      .then((r) => r.rows.map((row) => row.name))
+      .catch((err: unknown) => {
+        if (/kysely_migration/.test(String((err as Error).message))) return [];
+        throw err;
+      });
+    return { pending, unknown: applied.filter((name) => !known.has(name)) };
   }
 
   async ping(): Promise<void> {
-    try {
-      await sql`select 1`.execute(this.#db);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    await sql`select 1`.execute(this.#db);
   }
 
   #migrator(): Migrator {
@@ -176,12 +161,8 @@ export class SqlStore implements Store {
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
-    try {
-      const row = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-      return row && toUser(row);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const row = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && toUser(row);
   }
 
   async createUser(user: NewUser, now: number): Promise<UserRecord> {
@@ -200,106 +181,78 @@ export class SqlStore implements Store {
       await this.#db.insertInto('users').values(row).execute();
     } catch (err) {
       if (this.#isUniqueViolation(err)) throw new UserExists(user.username);
-      throw storeFailure(err);
+      throw err;
     }
     return toUser(row);
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    try {
-      const rows = await this.#db.selectFrom('users').selectAll().orderBy('username').execute();
-      return rows.map(toUser);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const rows = await this.#db.selectFrom('users').selectAll().orderBy('username').execute();
+    return rows.map(toUser);
   }
 
   async setUserDisabled(username: string, disabled: boolean, now: number): Promise<boolean> {
-    try {
-      const result = await this.#db
-        .updateTable('users')
-        .set({ disabled: disabled ? 1 : 0, updated_at: now })
-        .where('username', '=', username)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const result = await this.#db
+      .updateTable('users')
+      .set({ disabled: disabled ? 1 : 0, updated_at: now })
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean> {
-    try {
-      const result = await this.#db
-        .updateTable('users')
-        .set({ password_hash: passwordHash, updated_at: now })
-        .where('username', '=', username)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const result = await this.#db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: now })
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<void> {
-    try {
-      await this.#db
-        .updateTable('users')
-        .set({ password_hash: passwordHash })
-        .where('id', '=', userId)
-        .where('password_hash', '=', previousHash)
-        .execute();
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    await this.#db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', userId)
+      .where('password_hash', '=', previousHash)
+      .execute();
   }
 
   async setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean> {
-    try {
-      const result = await this.#db
-        .updateTable('users')
-        .set({ scopes: scopes.join(' '), updated_at: now })
-        .where('username', '=', username)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const result = await this.#db
+      .updateTable('users')
+      .set({ scopes: scopes.join(' '), updated_at: now })
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async createSession(session: SessionRecord, refreshTokenHash: string): Promise<void> {
-    try {
-      await this.#db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('sessions')
-          .values({
-            id: session.id,
-            user_id: session.userId,
-            client_id: session.clientId,
-            scope: session.scope,
-            created_at: session.createdAt,
-            refreshed_at: session.refreshedAt,
-            revoked_at: session.revokedAt,
-          })
-          .execute();
-        await trx
-          .insertInto('refresh_tokens')
-          .values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.createdAt, rotated_at: null })
-          .execute();
-      });
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          client_id: session.clientId,
+          scope: session.scope,
+          created_at: session.createdAt,
+          refreshed_at: session.refreshedAt,
+          revoked_at: session.revokedAt,
+        })
+        .execute();
+      await trx
+        .insertInto('refresh_tokens')
+        .values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.createdAt, rotated_at: null })
+        .execute();
+    });
   }
 
   async findSessionWithUser(sessionId: string): Promise<SessionWithUser | undefined> {
-    try {
-      const readRow = this.#readRow;
-      if (readRow === undefined) return toSessionWithUser((await this.#db.executeQuery(this.#sessionById(sessionId))).rows[0]);
-      // Read before the first await, so a version taken just before the call covers this read.
-      return toSessionWithUser(readRow(this.#sessionById(sessionId)) as SessionWithUserRow | undefined);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const readRow = this.#readRow;
+    if (readRow === undefined) return toSessionWithUser((await this.#db.executeQuery(this.#sessionById(sessionId))).rows[0]);
+    // Read before the first await, so a version taken just before the call covers this read.
+    return toSessionWithUser(readRow(this.#sessionById(sessionId)) as SessionWithUserRow | undefined);
   }
 
   #sessionById(sessionId: string): CompiledQuery<SessionWithUserRow> {
@@ -307,81 +260,61 @@ export class SqlStore implements Store {
   }
 
   async revokeSession(sessionId: string, now: number): Promise<boolean> {
-    try {
-      const result = await this.#db
-        .updateTable('sessions')
-        .set({ revoked_at: now })
-        .where('id', '=', sessionId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async revokeUserSessions(userId: string, now: number, exceptSessionId?: string): Promise<number> {
-    try {
-      let query = this.#db.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
-      if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
-      const result = await query.executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    let query = this.#db.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+    if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async findRefreshToken(tokenHash: string): Promise<{ token: RefreshTokenRecord; session: SessionRecord; user: UserRecord } | undefined> {
-    try {
-      const row = await this.#sessionWithUser()
-        .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
-        .select(['r.token_hash', 'r.created_at as r_created_at', 'r.rotated_at as r_rotated_at'])
-        .where('r.token_hash', '=', tokenHash)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      return {
-        token: {
-          tokenHash: row.token_hash,
-          sessionId: row.s_id,
-          createdAt: Number(row.r_created_at),
-          rotatedAt: nullableNumber(row.r_rotated_at),
-        },
-        session: toSession(row),
-        user: toUser(row),
-      };
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const row = await this.#sessionWithUser()
+      .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
+      .select(['r.token_hash', 'r.created_at as r_created_at', 'r.rotated_at as r_rotated_at'])
+      .where('r.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      token: {
+        tokenHash: row.token_hash,
+        sessionId: row.s_id,
+        createdAt: Number(row.r_created_at),
+        rotatedAt: nullableNumber(row.r_rotated_at),
+      },
+      session: toSession(row),
+      user: toUser(row),
+    };
   }
 
   async rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean> {
-    try {
-      return await this.#db.transaction().execute(async (trx) => {
-        // The conditional update is the lock: of concurrent exchanges of one token, exactly one
-        // changes a row; the others see zero and must treat their token as reused.
-        const claimed = await trx
-          .updateTable('refresh_tokens')
-          .set({ rotated_at: now })
-          .where('token_hash', '=', oldHash)
-          .where('rotated_at', 'is', null)
-          .executeTakeFirst();
-        if (claimed.numUpdatedRows !== 1n) return false;
-        await trx.insertInto('refresh_tokens').values({ token_hash: newHash, session_id: sessionId, created_at: now, rotated_at: null }).execute();
-        await trx.updateTable('sessions').set({ refreshed_at: now }).where('id', '=', sessionId).execute();
-        return true;
-      });
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    return await this.#db.transaction().execute(async (trx) => {
+      // The conditional update is the lock: of concurrent exchanges of one token, exactly one
+      // changes a row; the others see zero and must treat their token as reused.
+      const claimed = await trx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', oldHash)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (claimed.numUpdatedRows !== 1n) return false;
+      await trx.insertInto('refresh_tokens').values({ token_hash: newHash, session_id: sessionId, created_at: now, rotated_at: null }).execute();
+      await trx.updateTable('sessions').set({ refreshed_at: now }).where('id', '=', sessionId).execute();
+      return true;
+    });
   }
 
   async findLoginFailures(key: string): Promise<LoginFailures | undefined> {
-    try {
-      const row = await this.#db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-      return row && toLoginFailures(row);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const row = await this.#db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+    return row && toLoginFailures(row);
   }
 
   async compareAndSetLoginFailures(key: string, expected: LoginFailures | undefined, next: LoginFailures): Promise<boolean> {
@@ -391,59 +324,47 @@ export class SqlStore implements Store {
       window_start: next.windowStart,
       window_failures: next.windowFailures,
     };
-    try {
-      if (expected === undefined) {
-        // Of concurrent first claims, the insert that lands first wins; the others insert nothing.
-        const inserted = await this.#db
-          .insertInto('login_throttle')
-          .values({ key, ...values })
-          .onConflict((oc) => oc.column('key').doNothing())
-          .executeTakeFirst();
-        return inserted.numInsertedOrUpdatedRows === 1n;
-      }
-      // Every counter must still be what the caller read: then no other claim came in between.
-      const updated = await this.#db
-        .updateTable('login_throttle')
-        .set(values)
-        .where('key', '=', key)
-        .where('consecutive_failures', '=', expected.consecutiveFailures)
-        .where('last_failure_at', '=', expected.lastFailureAt)
-        .where('window_start', '=', expected.windowStart)
-        .where('window_failures', '=', expected.windowFailures)
+    if (expected === undefined) {
+      // Of concurrent first claims, the insert that lands first wins; the others insert nothing.
+      const inserted = await this.#db
+        .insertInto('login_throttle')
+        .values({ key, ...values })
+        .onConflict((oc) => oc.column('key').doNothing())
         .executeTakeFirst();
-      return updated.numUpdatedRows === 1n;
-    } catch (err) {
-      throw storeFailure(err);
+      return inserted.numInsertedOrUpdatedRows === 1n;
     }
+    // Every counter must still be what the caller read: then no other claim came in between.
+    const updated = await this.#db
+      .updateTable('login_throttle')
+      .set(values)
+      .where('key', '=', key)
+      .where('consecutive_failures', '=', expected.consecutiveFailures)
+      .where('last_failure_at', '=', expected.lastFailureAt)
+      .where('window_start', '=', expected.windowStart)
+      .where('window_failures', '=', expected.windowFailures)
+      .executeTakeFirst();
+    return updated.numUpdatedRows === 1n;
   }
 
   async forgiveLoginFailure(key: string, windowStart: number): Promise<void> {
-    try {
-      // One relative update, so failures other instances counted meanwhile stay counted.
-      await this.#db
-        .updateTable('login_throttle')
-        .set({
-          consecutive_failures: 0,
-          window_failures: sql`case when window_start = ${windowStart} and window_failures > 0 then window_failures - 1 else window_failures end`,
-        })
-        .where('key', '=', key)
-        .execute();
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    // One relative update, so failures other instances counted meanwhile stay counted.
+    await this.#db
+      .updateTable('login_throttle')
+      .set({
+        consecutive_failures: 0,
+        window_failures: sql`case when window_start = ${windowStart} and window_failures > 0 then window_failures - 1 else window_failures end`,
+      })
+      .where('key', '=', key)
+      .execute();
   }
 
   async deleteIdleLoginFailures(windowStartedBy: number): Promise<number> {
-    try {
-      const result = await this.#db
-        .deleteFrom('login_throttle')
-        .where('consecutive_failures', '=', 0)
-        .where('window_start', '<=', windowStartedBy)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const result = await this.#db
+      .deleteFrom('login_throttle')
+      .where('consecutive_failures', '=', 0)
+      .where('window_start', '<=', windowStartedBy)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async createClient(client: ClientRecord): Promise<void> {
@@ -461,39 +382,27 @@ export class SqlStore implements Store {
         .execute();
     } catch (err) {
       if (this.#isUniqueViolation(err)) throw new ClientExists(client.id);
-      throw storeFailure(err);
+      throw err;
     }
   }
 
   async findClient(id: string): Promise<ClientRecord | undefined> {
-    try {
-      const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toClient(row);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toClient(row);
   }
 
   async listClients(): Promise<ClientRecord[]> {
-    try {
-      return (await this.#db.selectFrom('clients').selectAll().orderBy('id').execute()).map(toClient);
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    return (await this.#db.selectFrom('clients').selectAll().orderBy('id').execute()).map(toClient);
   }
 
   async deleteClient(id: string, now: number): Promise<boolean> {
-    try {
-      return await this.#db.transaction().execute(async (trx) => {
-        const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
-        if (result.numDeletedRows === 0n) return false;
-        // Tokens of a client that no longer exists must not outlive it.
-        await trx.updateTable('sessions').set({ revoked_at: now }).where('client_id', '=', id).where('revoked_at', 'is', null).execute();
-        return true;
-      });
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    return await this.#db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      // Tokens of a client that no longer exists must not outlive it.
+      await trx.updateTable('sessions').set({ revoked_at: now }).where('client_id', '=', id).where('revoked_at', 'is', null).execute();
+      return true;
+    });
   }
 
   #sessionWithUser() {
@@ -521,40 +430,32 @@ export class SqlStore implements Store {
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    try {
-      const rows = await this.#db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
-      return rows.map((r) => ({
-        kid: r.kid,
-        alg: r.alg,
-        privateJwk: r.private_jwk,
-        publicJwk: r.public_jwk,
-        createdAt: Number(r.created_at),
-        retiredAt: nullableNumber(r.retired_at),
-      }));
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    const rows = await this.#db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+    return rows.map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      privateJwk: r.private_jwk,
+      publicJwk: r.public_jwk,
+      createdAt: Number(r.created_at),
+      retiredAt: nullableNumber(r.retired_at),
+    }));
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    try {
-      await this.#db.transaction().execute(async (trx) => {
-        await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute();
-        await trx
-          .insertInto('signing_keys')
-          .values({
-            kid: key.kid,
-            alg: key.alg,
-            private_jwk: key.privateJwk,
-            public_jwk: key.publicJwk,
-            created_at: key.createdAt,
-            retired_at: key.retiredAt,
-          })
-          .execute();
-      });
-    } catch (err) {
-      throw storeFailure(err);
-    }
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute();
+      await trx
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          private_jwk: key.privateJwk,
+          public_jwk: key.publicJwk,
+          created_at: key.createdAt,
+          retired_at: key.retiredAt,
+        })
+        .execute();
+    });
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Store } from './store.js';
+
 // Node socket errors of a lost or unreachable database server.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 // PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many connections.
@@ -35,4 +37,35 @@ export function storeFailure(err: unknown): unknown {
  */
 export function isStoreUnavailable(err: unknown): boolean {
   return typeof err === 'object' && err !== null && outages.has(err);
+}
+
+/**
+ * `store`, with every error its methods throw passed through `storeFailure`: the one place where
+ * errors leave the store. Each method is called at once, so a synchronous read inside it still
+ * happens before the caller's next step (see Store.dataVersion).
+ */
+export function classifyingFailures(store: Store): Store {
+  const wrapped = Object.create(store) as Record<string, unknown>;
+  for (const name of methodNames(store)) {
+    const method = (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method.apply(store, args);
+      } catch (err) {
+        throw storeFailure(err);
+      }
+    };
+  }
+  return wrapped as unknown as Store;
+}
+
+/** The asynchronous methods of the store's class (Store.dataVersion is synchronous and left alone). */
+function methodNames(store: Store): string[] {
+  const names = new Set<string>();
+  for (let proto = Object.getPrototypeOf(store) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== 'constructor' && typeof (proto as Record<string, unknown>)[name] === 'function') names.add(name);
+    }
+  }
+  return [...names];
 }
