@@ -1,73 +1,11 @@
-import { Migrator, sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
 import { randomUUID } from 'node:crypto';
+import { nullableNumber, toClient, toLoginFailures, toSession, toSessionWithUser, toUser, type Database, type SessionWithUser, type SessionWithUserRow } from './sql-rows.js';
 
-interface UsersTable {
-  id: string;
-  username: string;
-  email: string | null;
-  full_name: string | null;
-  disabled: number;
-  password_hash: string;
-  scopes: string;
-  created_at: number | string;
-  updated_at: number | string;
-}
-
-interface SessionsTable {
-  id: string;
-  user_id: string;
-  client_id: string;
-  scope: string;
-  created_at: number | string;
-  refreshed_at: number | string;
-  revoked_at: number | string | null;
-}
-
-interface RefreshTokensTable {
-  token_hash: string;
-  session_id: string;
-  created_at: number | string;
-  rotated_at: number | string | null;
-}
-
-interface ClientsTable {
-  id: string;
-  name: string;
-  secret_hash: string | null;
-  grant_types: string;
-  scopes: string;
-  created_at: number | string;
-}
-
-interface SigningKeysTable {
-  kid: string;
-  alg: string;
-  private_jwk: string;
-  public_jwk: string;
-  created_at: number | string;
-  retired_at: number | string | null;
-}
-
-interface LoginThrottleTable {
-  key: string;
-  consecutive_failures: number;
-  last_failure_at: number | string;
-  window_start: number | string;
-  window_failures: number;
-}
-
-/** Kysely's view of the schema that migrations.ts creates. */
-export interface Database {
-  login_throttle: LoginThrottleTable;
-  users: UsersTable;
-  sessions: SessionsTable;
-  refresh_tokens: RefreshTokensTable;
-  clients: ClientsTable;
-  signing_keys: SigningKeysTable;
-}
+export type { Database } from './sql-rows.js';
 
 /** Reads the first row of a compiled query at once, outside Kysely's driver (see SqlStoreOptions.readRow). */
 export type RowReader = (query: CompiledQuery) => unknown;
@@ -459,80 +397,3 @@ export class SqlStore implements Store {
   }
 }
 
-type SessionWithUser = { readonly session: SessionRecord; readonly user: UserRecord };
-
-function toSessionWithUser(row: SessionWithUserRow | undefined): SessionWithUser | undefined {
-  return row && { session: toSession(row), user: toUser(row) };
-}
-
-type SessionWithUserRow = Selectable<UsersTable> & {
-  s_id: string;
-  s_user_id: string;
-  s_client_id: string;
-  s_scope: string;
-  s_created_at: number | string;
-  s_refreshed_at: number | string;
-  s_revoked_at: number | string | null;
-};
-
-function nullableNumber(value: number | string | null): number | null {
-  return value === null ? null : Number(value);
-}
-
-function toSession(row: {
-  s_id: string;
-  s_user_id: string;
-  s_client_id: string;
-  s_scope: string;
-  s_created_at: number | string;
-  s_refreshed_at: number | string;
-  s_revoked_at: number | string | null;
-}): SessionRecord {
-  return {
-    id: row.s_id,
-    userId: row.s_user_id,
-    clientId: row.s_client_id,
-    scope: row.s_scope,
-    createdAt: Number(row.s_created_at),
-    refreshedAt: Number(row.s_refreshed_at),
-    revokedAt: nullableNumber(row.s_revoked_at),
-  };
-}
-
-function toLoginFailures(row: Selectable<LoginThrottleTable>): LoginFailures {
-  return {
-    consecutiveFailures: Number(row.consecutive_failures),
-    lastFailureAt: Number(row.last_failure_at),
-    windowStart: Number(row.window_start),
-    windowFailures: Number(row.window_failures),
-  };
-}
-
-function toClient(row: Selectable<ClientsTable>): ClientRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    secretHash: row.secret_hash,
-    grantTypes: splitList(row.grant_types),
-    scopes: splitList(row.scopes),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function splitList(value: string): string[] {
-  return value === '' ? [] : value.split(' ');
-}
-
-function toUser(row: Selectable<UsersTable>): UserRecord {
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    fullName: row.full_name,
-    disabled: Number(row.disabled) !== 0,
-    passwordHash: row.password_hash,
-    scopes: splitList(row.scopes),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
