@@ -113,3 +113,50 @@ describe('PUT /users/me/password', () => {
     assert.ok(operation.responses['204'] && operation.responses['400'] && operation.responses['422']);
   });
 });
+
+describe('PUT /users/me/password is no password oracle', () => {
+  test('wrong current passwords count against the account like failed logins: after five it waits, even for the right one', async () => {
+    const app = await createTestApp();
+    try {
+      await app.services.users.create({ username: 'gina', password: 'gina-first-password', scopes: ['me'] });
+      const token = await login(app.app, 'gina', 'gina-first-password');
+      const put = (current: string) =>
+        app.app.inject({
+          method: 'PUT',
+          url: '/users/me/password',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { current_password: current, new_password: 'gina-second-password' },
+        });
+      for (let i = 0; i < 5; i++) assert.deepEqual((await put(`guess-number-${i}`)).json(), { detail: 'Incorrect password' });
+      const throttled = await put('gina-first-password');
+      assert.equal(throttled.statusCode, 400);
+      assert.deepEqual(throttled.json(), { detail: 'Incorrect password' });
+      // The same account throttle guards /token.
+      assert.equal((await postToken(app.app, { username: 'gina', password: 'gina-first-password' })).statusCode, 400);
+      app.clock.advance(1_000);
+      assert.equal((await put('gina-first-password')).statusCode, 204);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('wrong current passwords count against the client address: past the limit, 429', async () => {
+    const app = await createTestApp({ env: { GATEHOUSE_LOGIN_FAILURES_PER_MINUTE: '3' } });
+    try {
+      const token = await login(app.app);
+      const put = () =>
+        app.app.inject({
+          method: 'PUT',
+          url: '/users/me/password',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { current_password: 'not-the-password', new_password: 'johndoe-new-password' },
+        });
+      for (let i = 0; i < 3; i++) assert.equal((await put()).statusCode, 400);
+      const limited = await put();
+      assert.equal(limited.statusCode, 429);
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -11,6 +11,8 @@ export type AuditEvent =
   | 'logout'
   | 'logout.all'
   | 'password.change'
+  /** A password change whose current password was wrong, or whose account was throttled. */
+  | 'password.change_failure'
   | 'password.reset'
   | 'user.create'
   | 'user.disable'

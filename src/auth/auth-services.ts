@@ -57,6 +57,7 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     clock,
   });
   const lifetime = { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl };
+  const throttle = new LoginThrottle(store);
   return {
     store,
     clock,
@@ -66,12 +67,12 @@ export async function createAuthServices(config: Config, store: Store, clock: Cl
     signer,
     verifier,
     authenticator: new ResourceAuthenticator(verifier, store, clock, lifetime, config.tokenCacheSize),
-    users: new UserService(store, hasher, scopes, clock),
+    users: new UserService(store, hasher, scopes, clock, throttle),
     clients: new ClientAuthenticator(store),
     clientAdmin: new ClientService(store, scopes, clock),
     lifetime,
     passwordGrantPolicy: config.passwordGrant,
-    throttle: new LoginThrottle(store),
+    throttle,
     audit,
   };
 }

@@ -2,6 +2,7 @@ import { IncorrectPassword, PolicyViolation, UserNotFound } from '../errors.js';
 import type { Store, UserRecord } from '../store/store.js';
 import { noAudit, type Audit } from './audit.js';
 import type { Clock } from './clock.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { assertAcceptablePassword, normalizePassword } from './password-policy.js';
 import type { ScopeRegistry } from './scopes.js';
@@ -27,12 +28,14 @@ export class UserService {
   readonly #hasher: PasswordHasher;
   readonly #scopes: ScopeRegistry;
   readonly #clock: Clock;
+  readonly #throttle: LoginThrottle;
 
-  constructor(store: Store, hasher: PasswordHasher, scopes: ScopeRegistry, clock: Clock) {
+  constructor(store: Store, hasher: PasswordHasher, scopes: ScopeRegistry, clock: Clock, throttle: LoginThrottle) {
     this.#store = store;
     this.#hasher = hasher;
     this.#scopes = scopes;
     this.#clock = clock;
+    this.#throttle = throttle;
   }
 
   /** Creates a user after checking every field; `fixture` skips the password policy (demo users only). */
@@ -127,8 +130,22 @@ export class UserService {
     keepSessionId: string,
     audit: Audit = noAudit,
   ): Promise<void> {
+    // The current password is a password guess like a login's: a stolen access token must not turn
+    // this route into an unthrottled oracle for it. Same per-account throttle, same claim first.
+    const now = this.#clock.now();
+    this.#hasher.assertRoom();
+    const claim = await this.#throttle.claim(user.username, now);
+    if (!claim.allowed) {
+      await this.#hasher.verifyDummy(currentPassword);
+      audit('password.change_failure', { user: user.username, reason: 'throttled' });
+      throw new IncorrectPassword();
+    }
     const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
-    if (!ok) throw new IncorrectPassword();
+    if (!ok) {
+      audit('password.change_failure', { user: user.username, reason: 'wrong_password' });
+      throw new IncorrectPassword();
+    }
+    await this.#throttle.succeeded(user.username, claim, now);
     // A "change" to the same password would end the other sessions and protect nothing new; a
     // user who means to end them has POST /logout/all.
     if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { InvalidClient, InvalidGrant, TooManyRequests } from '../errors.js';
+import { IncorrectPassword, InvalidClient, InvalidGrant, TooManyRequests } from '../errors.js';
 import { pathOf } from './error-handler.js';
 import { requestAudit } from './request-audit.js';
 
@@ -117,6 +117,6 @@ export function limitFailedAttempts(scope: FastifyInstance): void {
   });
 
   scope.addHook('onError', async (request, _reply, error) => {
-    if (error instanceof InvalidGrant || error instanceof InvalidClient) await consult(request, true);
+    if (error instanceof InvalidGrant || error instanceof InvalidClient || error instanceof IncorrectPassword) await consult(request, true);
   });
 }

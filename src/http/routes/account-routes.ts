@@ -5,10 +5,13 @@ import type { AuthServices } from '../../auth/auth-services.js';
 import { authenticate, requireScopes } from '../authenticate.js';
 import { ChangePasswordBody, DetailError, jsonBodyErrors, OAUTH2_SCHEME, protectedRouteErrors } from '../schemas.js';
 import { requestAudit } from '../request-audit.js';
+import { limitFailedAttempts } from '../failure-rate-limit.js';
 
 /** PUT /users/me/password: the signed-in user changes their own password. */
 export async function accountRoutes(scope: FastifyInstance, services: AuthServices): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  // A wrong current password is a failed attempt, counted with the address's failed logins.
+  limitFailedAttempts(app);
 
   app.put(
     '/users/me/password',
@@ -25,6 +28,8 @@ export async function accountRoutes(scope: FastifyInstance, services: AuthServic
           ...protectedRouteErrors,
           400: { ...DetailError, description: 'Incorrect current password, or inactive user' },
           ...jsonBodyErrors,
+          429: { ...DetailError, description: 'Too many failed attempts from this address; see Retry-After' },
+          503: { ...DetailError, description: 'Password hashing is saturated; see Retry-After' },
         },
       },
     },
