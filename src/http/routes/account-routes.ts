@@ -29,7 +29,7 @@ export async function accountRoutes(scope: FastifyInstance, services: AuthServic
           400: { ...DetailError, description: 'Incorrect current password, or inactive user' },
           ...jsonBodyErrors,
           429: { ...DetailError, description: 'Too many failed attempts from this address; see Retry-After' },
-          503: { ...DetailError, description: 'Password hashing is saturated; see Retry-After' },
+          503: { ...DetailError, description: 'The server is busy checking passwords; see Retry-After' },
         },
       },
     },
