@@ -24,15 +24,18 @@ export async function serve(env: Record<string, string | undefined> = process.en
   const effectiveEnv = demo ? { ...env, GATEHOUSE_DEMO: 'true' } : env;
   let config = loadConfig(effectiveEnv);
   if (config.port === 0) config = loadConfig({ ...effectiveEnv, PORT: String(await freePort(config.host)) });
+  // Until the app (and its JSON logger) exists, a lost connection is reported on stderr.
+  let reportLostConnection: (err: Error) => void = (err) => void process.stderr.write(`gatehouse: database connection lost: ${err.message}\n`);
   const store = await openStore(config.databaseUrl, {
     poolSize: config.pgPoolSize,
     // A dropped idle connection is expected during a database restart; the pool replaces it.
-    onIdleError: (err) => process.stderr.write(`gatehouse: database connection lost: ${err.message}\n`),
+    onIdleError: (err) => reportLostConnection(err),
   });
   const services = await createAuthServices(config, store, systemClock);
   const demoUsers = config.demo ? await checkDemoUsers(services.users, services.hasher, await seedDemoUsers(services.users)) : [];
   await services.hasher.warmUp();
   const app = await buildApp(config, services);
+  reportLostConnection = (err) => app.log.warn({ err }, 'database connection lost');
   const stopKeyReload = services.keys.startAutoReload((err) => app.log.error({ err }, 'reloading signing keys failed'));
   app.addHook('onClose', async () => stopKeyReload());
 

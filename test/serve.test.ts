@@ -63,6 +63,17 @@ describe('running the server', () => {
     }
   });
 
+  test('a restart in demo mode with no hash queue starts (its check of the demo users once failed as "busy")', async () => {
+    const env = { DATABASE_URL: join(dir, 'no-queue.db'), GATEHOUSE_HASH_QUEUE: '0', GATEHOUSE_HASH_CONCURRENCY: '1' };
+    await (await spawnServer(['--demo'], env)).stop();
+    const again = await spawnServer(['--demo'], env);
+    try {
+      assert.match(again.stdout(), /^ {2}johndoe \/ secret /m);
+    } finally {
+      await again.stop();
+    }
+  });
+
   test('the demo banner shows no credentials of demo users changed since they were seeded, and says how to reset them', async () => {
     const databaseUrl = join(dir, 'changed.db');
     await (await spawnServer(['--demo'], { DATABASE_URL: databaseUrl })).stop();

@@ -54,17 +54,21 @@ export async function seedDemoUsers(users: UserService): Promise<string[]> {
  * and the scopes. Users in `created` were just made from the fixture and are not checked.
  */
 export async function checkDemoUsers(users: UserService, hasher: PasswordHasher, created: readonly string[]): Promise<DemoUserState[]> {
-  return Promise.all(
-    DEMO_USERS.map(async (fixture): Promise<DemoUserState> => {
-      if (created.includes(fixture.username)) return { fixture, changes: [] };
-      const stored = await users.find(fixture.username);
-      if (!stored) return { fixture, changes: ['deleted'] };
-      const changes: string[] = [];
-      if (!(await hasher.verify(stored.passwordHash, fixture.password)).ok) changes.push('password changed');
-      if (stored.disabled !== fixture.disabled) changes.push(stored.disabled ? 'now disabled' : 'now enabled');
-      const scopes = [...stored.scopes].sort().join(' ');
-      if (scopes !== [...fixture.scopes].sort().join(' ')) changes.push(scopes === '' ? 'now without scopes' : `scopes now ${stored.scopes.join(' ')}`);
-      return { fixture, changes };
-    }),
-  );
+  // One after another: the password checks go through the bounded hash queue, which may hold
+  // none waiting (GATEHOUSE_HASH_QUEUE=0), and start-up must not be refused as "busy".
+  const states: DemoUserState[] = [];
+  for (const fixture of DEMO_USERS) states.push(await checkDemoUser(users, hasher, created, fixture));
+  return states;
+}
+
+async function checkDemoUser(users: UserService, hasher: PasswordHasher, created: readonly string[], fixture: DemoUser): Promise<DemoUserState> {
+  if (created.includes(fixture.username)) return { fixture, changes: [] };
+  const stored = await users.find(fixture.username);
+  if (!stored) return { fixture, changes: ['deleted'] };
+  const changes: string[] = [];
+  if (!(await hasher.verify(stored.passwordHash, fixture.password)).ok) changes.push('password changed');
+  if (stored.disabled !== fixture.disabled) changes.push(stored.disabled ? 'now disabled' : 'now enabled');
+  const scopes = [...stored.scopes].sort().join(' ');
+  if (scopes !== [...fixture.scopes].sort().join(' ')) changes.push(scopes === '' ? 'now without scopes' : `scopes now ${stored.scopes.join(' ')}`);
+  return { fixture, changes };
 }

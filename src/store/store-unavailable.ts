@@ -2,8 +2,10 @@ import type { Store } from './store.js';
 
 // Node socket errors of a lost or unreachable database server.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-// PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many connections.
-const POSTGRES_STATES = /^(08...|57P0[1-4]|53300)$/;
+// PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many
+// connections, 3D000 the database is gone (dropped or renamed under the server), 28xxx the server
+// refuses our credentials (changed under a running server): none is the request's fault.
+const POSTGRES_STATES = /^(08...|57P0[1-4]|53300|3D000|28000|28P01)$/;
 // node-postgres reports a dropped or slow connection by message only.
 const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error and is not queryable|Client was closed/i;
 // SQLite: locked past busy_timeout, I/O failure, or a database handle that is gone.
