@@ -59,7 +59,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     // But an operator who changed GATEHOUSE_SIGNING_ALG alone expects new tokens to follow.
     app.log.warn(
       { kid: signing.kid, alg: signing.alg },
-      `the current signing key is ${signing.alg}, so tokens are ${signing.alg}: GATEHOUSE_SIGNING_ALG=${config.signingAlg} applies to keys generated later; run "gatehouse keys rotate" to make a ${config.signingAlg} key current`,
+      `the current signing key is ${signing.alg}, so tokens are ${signing.alg}: GATEHOUSE_SIGNING_ALG=${config.signingAlg} applies to keys generated later; run "gatehouse keys rotate" to make a new ${config.signingAlg} key current`,
     );
   }
   if (config.production && config.issuerDefaulted) {

@@ -35,14 +35,17 @@ describe('POST /admin/users', () => {
     await login(t.app, 'carol', 'carol-long-password');
   });
 
-  test('optional fields default to null, no scopes, enabled', async () => {
+  test('optional fields default to null, the non-privileged scopes (as for users add), enabled; [] means none', async () => {
     await expect(await call('POST', '/admin/users', { username: 'erin', password: 'erin-long-password' }), 201, {
       username: 'erin',
       email: null,
       full_name: null,
       disabled: false,
-      scopes: [],
+      scopes: ['me', 'items'],
     });
+    const none = await call('POST', '/admin/users', { username: 'erin2', password: 'erin-long-password', scopes: [] });
+    await expect(none, 201);
+    assert.deepEqual((none.json() as { scopes: string[] }).scopes, []);
   });
 
   test('an existing username is 409', async () => {

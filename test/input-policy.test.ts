@@ -21,6 +21,15 @@ const createUser = (body: object, contentType = 'application/json') =>
   });
 
 describe('input policy', () => {
+  test('a password with a lone surrogate is 422: it would collide with U+FFFD (12 x \\ud800 could log in as 12 x U+FFFD)', async () => {
+    // JSON.stringify keeps a lone surrogate as the escape \ud800, as a client would send it.
+    const response = await createUser({ username: 'surrogate', password: '\ud800'.repeat(12) });
+    assert.equal(response.statusCode, 422);
+    assert.deepEqual(response.json(), { detail: 'password must be valid Unicode text (no lone surrogates)' });
+    const paired = await createUser({ username: 'emoji', password: '\u{1F511}'.repeat(12) });
+    assert.equal(paired.statusCode, 201, 'paired surrogates (an emoji) are fine');
+  });
+
   test('an email longer than 254 bytes is 422 naming the limit (10,000 characters were accepted)', async () => {
     for (const local of ['a'.repeat(10_000), 'a'.repeat(243)]) {
       const email = `${local}@example.com`;

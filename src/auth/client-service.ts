@@ -92,13 +92,12 @@ export class ClientService {
   }
 
   #clientScopes(requested: readonly string[] | undefined): string[] {
-    const known = this.#scopes.list();
-    if (requested === undefined) return known.filter((d) => !d.privileged).map((d) => d.name);
+    if (requested === undefined) return this.#scopes.unprivileged();
     for (const scope of requested) {
       if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
     }
     // Every token of a client with no scope would grant nothing.
     if (requested.length === 0) throw new PolicyViolation('a client needs at least one scope');
-    return known.filter((d) => requested.includes(d.name)).map((d) => d.name);
+    return this.#scopes.list().filter((d) => requested.includes(d.name)).map((d) => d.name);
   }
 }

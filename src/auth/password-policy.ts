@@ -40,6 +40,9 @@ function breachedPasswords(): ReadonlySet<string> {
  * Throws PolicyViolation naming the rule broken.
  */
 export function assertAcceptablePassword(password: string, username: string): void {
+  // A lone UTF-16 surrogate (possible in JSON, never in a UTF-8 form) has no UTF-8 encoding: it
+  // would be hashed as U+FFFD, so different passwords would collide.
+  if (/\p{Surrogate}/u.test(password)) throw new PolicyViolation('password must be valid Unicode text (no lone surrogates)');
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) {

@@ -30,6 +30,11 @@ export class ScopeRegistry {
     return [...this.#byName.values()];
   }
 
+  /** The scopes a new user or client gets unless told otherwise: privileged ones must be given by name. */
+  unprivileged(): string[] {
+    return this.list().filter((d) => !d.privileged).map((d) => d.name);
+  }
+
   has(name: string): boolean {
     return this.#byName.has(name);
   }

@@ -12,6 +12,7 @@ export interface CreateUserInput {
   readonly password: string;
   readonly email?: string | null;
   readonly fullName?: string | null;
+  /** Defaults to the registry's non-privileged scopes (`me items`), as for clients. */
   readonly scopes?: readonly string[];
   readonly disabled?: boolean;
 }
@@ -50,7 +51,7 @@ export class UserService {
     }
     if (input.email != null && !EMAIL.test(input.email)) throw new PolicyViolation('email is not an email address');
     if (input.fullName != null && input.fullName.length > 200) throw new PolicyViolation('full name is longer than 200 characters');
-    const scopes = [...new Set(input.scopes ?? [])];
+    const scopes = [...new Set(input.scopes ?? this.#scopes.unprivileged())];
     for (const scope of scopes) {
       if (!this.#scopes.has(scope)) throw new PolicyViolation(`unknown scope: ${scope}`);
     }

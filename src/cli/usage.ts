@@ -67,7 +67,7 @@ Options:
   -h, --help          Show this help
 
 ${PASSWORD_NOTE}
-Passwords must be 12 to 128 characters and differ from the username.
+Passwords must be 12 to 128 characters, differ from the username and not be a commonly breached password.
 `,
   'users list': `Usage: gatehouse users list [--json]
 
@@ -101,7 +101,7 @@ Options:
 Replaces a user's password.
 
 ${PASSWORD_NOTE}
-Passwords must be 12 to 128 characters and differ from the username.
+Passwords must be 12 to 128 characters, differ from the username and not be a commonly breached password.
 `,
   clients: `Usage: gatehouse clients <subcommand> [options]
 

@@ -1,4 +1,3 @@
-import type { ScopeDefinition } from '../auth/scopes.js';
 import { UserExists } from '../errors.js';
 import { CliFailure, UsageError } from './cli-errors.js';
 import { noPositionals, onlyUsername, parseCommandArgs } from './parse-command-args.js';
@@ -54,9 +53,9 @@ async function addUser(args: readonly string[]): Promise<number> {
         password,
         email: optionalString(values.email),
         fullName: optionalString(values['full-name']),
-        // A user without scopes gets 403 everywhere, even on /users/me: by default, every scope that
-        // is not privileged, as for clients. `--scopes ""` still makes a user without any.
-        scopes: typeof values.scopes === 'string' ? scopeList([values.scopes]) : defaultScopes(scopes.list()),
+        // Without --scopes the service's default applies (every non-privileged scope); `--scopes ""`
+        // still makes a user without any.
+        ...(typeof values.scopes === 'string' ? { scopes: scopeList([values.scopes]) } : {}),
         disabled: values.disabled === true,
       },
       { audit: audit.record },
@@ -123,10 +122,6 @@ async function setScopes(args: readonly string[]): Promise<number> {
 /** Scopes given as arguments, each of which may hold several separated by spaces ("me items"). */
 function scopeList(args: readonly string[]): string[] {
   return args.flatMap((arg) => arg.split(' ')).filter((scope) => scope !== '');
-}
-
-function defaultScopes(registry: readonly ScopeDefinition[]): string[] {
-  return registry.filter((scope) => !scope.privileged).map((scope) => scope.name);
 }
 
 function optionalString(value: string | boolean | undefined): string | null {
