@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { createRequire } from 'node:module';
 import type { AuthServices } from './auth/auth-services.js';
 import type { Config } from './config.js';
+import { recheckAfterBody } from './http/authenticate.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
@@ -92,6 +93,8 @@ export async function buildApp(config: Config, services: AuthServices, options: 
 
   deferUnmetExpectations(app.server);
   app.decorateRequest('principal', null);
+  // Before any route: every protected route with a body checks its token again once it has arrived.
+  recheckAfterBody(app);
   services.audit.attach(logAudit(app.log));
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   acceptUtf8JsonOnly(app);
