@@ -8,6 +8,7 @@ import { answerClientError, pathOf, sendError, unroutedError } from './http/erro
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { acceptUtf8JsonOnly } from './http/json-body.js';
 import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation } from './http/protocol-rules.js';
+import { orderPipelinedRequests } from './http/pipelined-requests.js';
 import { logAudit } from './http/request-audit.js';
 import { requestIdGenerator } from './http/request-ids.js';
 import { accountRoutes } from './http/routes/account-routes.js';
@@ -98,6 +99,8 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   services.audit.attach(logAudit(app.log));
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   acceptUtf8JsonOnly(app);
+  // First of the onRequest hooks: a request pipelined behind an unsafe one waits before any of them.
+  orderPipelinedRequests(app);
   // Before the hook below: refusals carry the security headers, and CORS preflights are answered.
   await registerSecurityHeaders(app, config);
   await registerFailureRateLimit(app, config);

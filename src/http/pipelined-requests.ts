@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyReply, HookHandlerDoneFunction } from 'fastify';
+import type { Socket } from 'node:net';
+
+/** The requests held on a socket behind its unsafe request in flight: reply and continuation, in arrival order. */
+type Held = [FastifyReply, HookHandlerDoneFunction][];
+
+/** Set on a socket while one of its requests with an unsafe method is being served. */
+const UNSAFE_IN_FLIGHT = Symbol('unsafe request in flight');
+type PipelinedSocket = Socket & { [UNSAFE_IN_FLIGHT]?: Held | undefined };
+
+/** RFC 9110 §9.2.1: methods whose requests change nothing on the server. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * Serves the requests a client pipelines on one connection after an unsafe one (POST, PUT...) only
+ * once that request has been answered. Node hands every pipelined request to the app as soon as
+ * its headers are parsed, so `POST /logout` then `GET /users/me` with the same token answered the
+ * GET 200, checked before the logout had ended the session. RFC 9112 §9.3.2 lets a server serve
+ * only safe requests in parallel; a client pipelining after an unsafe one expects it to have taken
+ * effect. Registered first, so a held request runs none of the other hooks until it is released.
+ */
+export function orderPipelinedRequests(app: FastifyInstance): void {
+  // Callback-style and allocation-free unless an unsafe request is in flight: it runs on every request.
+  app.addHook('onRequest', (_request, reply, done) => admit(reply, done));
+}
+
+function admit(reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  // The request's socket: a pipelined response has none until the responses before it are sent.
+  const socket = reply.request.raw.socket as PipelinedSocket;
+  const held = socket[UNSAFE_IN_FLIGHT];
+  if (held !== undefined) {
+    held.push([reply, done]);
+    return;
+  }
+  if (SAFE_METHODS.has(reply.request.method)) return done();
+  socket[UNSAFE_IN_FLIGHT] = [];
+  // 'close' follows 'finish' on every response, and comes alone when the connection is lost first.
+  reply.raw.once('close', () => release(socket));
+  done();
+}
+
+function release(socket: PipelinedSocket): void {
+  const held = socket[UNSAFE_IN_FLIGHT]!;
+  socket[UNSAFE_IN_FLIGHT] = undefined;
+  // The client is gone and can read no answer: its held requests are dropped, never served.
+  if (socket.destroyed) return;
+  // In order: the first unsafe one among them is in flight again, and holds those after it.
+  for (const [reply, done] of held) admit(reply, done);
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestApp, login, type TestApp } from './helpers/test-app.js';
+
+/*
+ * Requests pipelined on one connection (RFC 9112 §9.3.2): written back to back, before any answer.
+ * Those after an unsafe request must see what it did.
+ */
+
+let t: TestApp;
+let port: number;
+before(async () => {
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  port = (t.app.server.address() as { port: number }).port;
+});
+after(() => t.close());
+
+/** A token of johndoe that the server has already seen, so it is admitted without a database read. */
+async function seenToken(): Promise<string> {
+  const token = await login(t.app);
+  assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+  return token;
+}
+
+const request = (method: string, url: string, token?: string, last = false) =>
+  `${method} ${url} HTTP/1.1\r\nHost: x\r\n${token === undefined ? '' : `Authorization: Bearer ${token}\r\n`}` +
+  `${method === 'GET' ? '' : 'Content-Length: 0\r\n'}${last ? 'Connection: close\r\n' : ''}\r\n`;
+
+/** Writes `requests` in one write and returns the status of every answer, in order. */
+async function pipeline(...requests: string[]): Promise<{ statuses: number[]; raw: string }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let raw = '';
+  socket.on('data', (chunk) => (raw += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(requests.join(''));
+  const timer = setTimeout(() => socket.destroy(), 5000);
+  await closed;
+  clearTimeout(timer);
+  return { statuses: [...raw.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1])), raw };
+}
+
+describe('pipelined requests', () => {
+  test('GET /users/me pipelined after POST /logout with the same token is 401 invalid_token (was 200)', async () => {
+    const token = await seenToken();
+    const { statuses, raw } = await pipeline(request('POST', '/logout', token), request('GET', '/users/me', token, true));
+    assert.deepEqual(statuses, [204, 401], raw);
+    assert.match(raw, /www-authenticate: Bearer error="invalid_token"/);
+    assert.match(raw, /\{"detail":"Could not validate credentials"\}$/);
+  });
+
+  test('each request after an unsafe one waits for it, in order, whatever comes between', async () => {
+    const token = await seenToken();
+    const { statuses, raw } = await pipeline(
+      request('GET', '/users/me', token),
+      request('POST', '/logout', undefined), // refused: no token; the next request still runs
+      request('GET', '/users/me', token),
+      request('POST', '/logout', token),
+      request('GET', '/users/me', token),
+      request('GET', '/healthz', undefined, true),
+    );
+    assert.deepEqual(statuses, [200, 401, 200, 204, 401, 200], raw);
+  });
+
+  test('requests held behind an unsafe one on a connection the client closes are dropped, and the server carries on', async () => {
+    const token = await seenToken();
+    const before = t.logs.length;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => {});
+    // A login hashes a password, so the logout behind it is still held when the connection closes.
+    const form = 'username=johndoe&password=secret';
+    socket.write(
+      `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}` +
+        request('POST', '/logout', token) +
+        request('GET', '/users/me', token),
+    );
+    await sleep(2);
+    socket.destroy();
+    await sleep(300);
+    // The held logout never ran: the token still works.
+    assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+    assert.deepEqual(t.logs.slice(before).filter((line) => (line.level as number) >= 40), []);
+    const { statuses } = await pipeline(request('POST', '/logout', token), request('GET', '/users/me', token, true));
+    assert.deepEqual(statuses, [204, 401]);
+  });
+});
