@@ -177,6 +177,44 @@ export class MissingHost extends GatehouseError {
   }
 }
 
+/** RFC 9112 §3.2: a request with more than one Host header, or a Host that is no host[:port], must be refused with 400. */
+export class InvalidHost extends GatehouseError {
+  readonly code = 'invalid_host';
+  readonly status = 400;
+  static repeated(): InvalidHost {
+    return new InvalidHost('The request has more than one Host header');
+  }
+  static malformed(): InvalidHost {
+    return new InvalidHost('The Host header is not a valid host and port');
+  }
+}
+
+/**
+ * RFC 6750 §3.1 invalid_request: a request with more than one Authorization header carries more
+ * than one credential, and which one counts would be a guess (Node keeps the first).
+ */
+export class RepeatedAuthorization extends GatehouseError {
+  readonly code = 'invalid_request';
+  readonly status = 400;
+  constructor() {
+    super('The request has more than one Authorization header');
+  }
+}
+
+/**
+ * RFC 9112 §6.1: a transfer coding the server does not implement (anything but chunked). The RFC
+ * suggests 501; this is 400, as the server never answers 5xx to what a client sends (a 5xx counts
+ * against the instance in load balancers and alerts), and Node's own refusal of a Transfer-Encoding
+ * that does not end in chunked is a 400 too.
+ */
+export class UnsupportedTransferCoding extends GatehouseError {
+  readonly code = 'unsupported_transfer_coding';
+  readonly status = 400;
+  constructor() {
+    super('Only the chunked transfer coding is supported');
+  }
+}
+
 /** RFC 9110 §10.1.1: an Expect other than 100-continue cannot be met (417). */
 export class ExpectationFailed extends GatehouseError {
   readonly code = 'expectation_failed';

@@ -205,3 +205,84 @@ describe('a request body that trickles in', () => {
     assert.equal(t.config.requestTimeout, 30);
   });
 });
+
+describe('header fields that make a request ambiguous', () => {
+  const loginForm = 'username=johndoe&password=secret';
+  const logins = () => t.logs.filter((line) => line.audit === 'login.success').length;
+
+  test('more than one Host header is refused 400, in HTTP/1.1 and 1.0 (the first was used)', async () => {
+    for (const bytes of [
+      'GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: a\r\nHOST: a\r\nConnection: close\r\n\r\n',
+      'GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n',
+    ]) {
+      const response = await exchange(bytes);
+      assert.equal(response.status, 400, bytes);
+      assertSecurityHeaders(response, bytes);
+      assert.deepEqual(JSON.parse(response.body), { detail: 'The request has more than one Host header' });
+    }
+    const before = logins();
+    const token = await exchange(
+      `POST /token HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${loginForm.length}\r\nConnection: close\r\n\r\n${loginForm}`,
+    );
+    assert.equal(token.status, 400);
+    assert.deepEqual(JSON.parse(token.body), {
+      error: 'invalid_request',
+      error_description: 'The request has more than one Host header',
+      detail: 'The request has more than one Host header',
+    });
+    assert.equal(logins(), before, 'nothing was processed');
+  });
+
+  test('a Host that is not host[:port] is refused 400; an empty one, an IP literal or a port are served', async () => {
+    for (const host of ['a b', 'a, b', 'x:abc', 'a@b', 'a/b', 'x:80:80', '[zz]', 'a%zz']) {
+      const response = await exchange(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.equal(response.status, 400, host);
+      assertSecurityHeaders(response, host);
+      assert.deepEqual(JSON.parse(response.body), { detail: 'The Host header is not a valid host and port' }, host);
+    }
+    for (const host of ['', 'gatehouse.test', '127.0.0.1:8000', '[::1]:80', '[v1.x]', 'x:', 'a%20b', 'a_b~c']) {
+      const response = await exchange(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.equal(response.status, 200, `Host: ${host}`);
+    }
+  });
+
+  test('more than one Authorization header is refused 400 invalid_request (the first was used)', async () => {
+    const me = await exchange(`GET /users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\nauthorization: Bearer other\r\nConnection: close\r\n\r\n`);
+    assert.equal(me.status, 400);
+    assertSecurityHeaders(me, 'GET /users/me');
+    assert.deepEqual(JSON.parse(me.body), { detail: 'The request has more than one Authorization header' });
+    const before = logins();
+    const basic = `Basic ${Buffer.from('gatehouse:').toString('base64')}`;
+    const token = await exchange(
+      `POST /token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nAuthorization: ${basic}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${loginForm.length}\r\nConnection: close\r\n\r\n${loginForm}`,
+    );
+    assert.equal(token.status, 400);
+    assert.equal(JSON.parse(token.body).error, 'invalid_request');
+    assert.equal(JSON.parse(token.body).detail, 'The request has more than one Authorization header');
+    assert.equal(logins(), before, 'nothing was processed');
+  });
+
+  test('a transfer coding other than chunked is refused 400 (the body was read as if only chunked)', async () => {
+    const before = logins();
+    const chunked = `${loginForm.length.toString(16)}\r\n${loginForm}\r\n0\r\n\r\n`;
+    for (const codings of ['Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked', 'Transfer-Encoding: identity, chunked']) {
+      const response = await exchange(
+        `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n${codings}\r\nConnection: close\r\n\r\n${chunked}`,
+      );
+      assert.equal(response.status, 400, codings);
+      assertSecurityHeaders(response, codings);
+      assert.deepEqual(JSON.parse(response.body), {
+        error: 'invalid_request',
+        error_description: 'Only the chunked transfer coding is supported',
+        detail: 'Only the chunked transfer coding is supported',
+      });
+    }
+    assert.equal(logins(), before, 'nothing was processed');
+    const plain = await exchange(
+      `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n${chunked}`,
+    );
+    assert.equal(plain.status, 200, plain.body);
+  });
+});
