@@ -7,7 +7,7 @@ import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { acceptUtf8JsonOnly } from './http/json-body.js';
-import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation } from './http/protocol-rules.js';
+import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation, refuseTunnels } from './http/protocol-rules.js';
 import { orderPipelinedRequests } from './http/pipelined-requests.js';
 import { logAudit } from './http/request-audit.js';
 import { requestIdGenerator } from './http/request-ids.js';
@@ -93,6 +93,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   });
 
   deferUnmetExpectations(app.server);
+  refuseTunnels(app.server);
   app.decorateRequest('principal', null);
   // Before any route: every protected route with a body checks its token again once it has arrived.
   recheckAfterBody(app);

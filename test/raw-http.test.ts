@@ -285,4 +285,17 @@ describe('header fields that make a request ambiguous', () => {
     );
     assert.equal(plain.status, 200, plain.body);
   });
+
+  test('CONNECT is answered 405 with an empty Allow and the error body, and the connection closed (it was dropped unanswered)', async () => {
+    for (const target of ['example.com:443', '127.0.0.1:8000']) {
+      const started = Date.now();
+      const response = await exchange(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      assert.ok(Date.now() - started < 3000, 'the server closed the connection');
+      assert.equal(response.status, 405, target);
+      assert.equal(response.headers.get('allow'), '');
+      assertSecurityHeaders(response, `CONNECT ${target}`);
+      assert.equal(response.headers.get('connection'), 'close');
+      assert.deepEqual(JSON.parse(response.body), { error: 'invalid_request', error_description: 'Method Not Allowed', detail: 'Method Not Allowed' });
+    }
+  });
 });

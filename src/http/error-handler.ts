@@ -86,7 +86,7 @@ const MALFORMED: readonly [number, string] = [400, 'Malformed HTTP request'];
  * A whole raw response, built once per kind: the body fits both error families (the path may be
  * unknown), it is never cached, and it carries the security headers of every other JSON answer.
  */
-function rawClientErrorResponse([status, text]: readonly [number, string]): string {
+function rawClientErrorResponse([status, text]: readonly [number, string], extraHeaders: readonly string[] = []): string {
   const body = JSON.stringify({ error: 'invalid_request', error_description: text, detail: text });
   return [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
@@ -95,6 +95,7 @@ function rawClientErrorResponse([status, text]: readonly [number, string]): stri
     'Cache-Control: no-store',
     'Pragma: no-cache',
     ...Object.entries(API_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    ...extraHeaders,
     'Connection: close',
     '',
     body,
@@ -117,6 +118,26 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   socket.end(RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED);
+}
+
+/**
+ * CONNECT asks for a tunnel to the authority it names, a resource on which this server allows no
+ * method: 405 with an empty Allow (RFC 9110 §10.2.1).
+ */
+const RAW_CONNECT_REFUSAL = rawClientErrorResponse([405, 'Method Not Allowed'], ['Allow: ']);
+/** How long a refused CONNECT's connection may stay open for its client to read the answer and close. */
+const CONNECT_LINGER_MS = 2000;
+
+/**
+ * Answers a CONNECT request on the socket Node has handed over without its own handlers, then
+ * closes the connection: whatever the client sends next would be meant for a tunnel.
+ */
+export function answerConnect(socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  // The server allows half-open connections: a client that never closes its side is cut off.
+  const linger = setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
+  socket.end(RAW_CONNECT_REFUSAL);
 }
 
 function isOAuthRoute(request: FastifyRequest): boolean {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Server, ServerOptions } from 'node:http';
 import { ExpectationFailed, InvalidHost, MissingHost, RepeatedAuthorization, UnsupportedTransferCoding, type GatehouseError } from '../errors.js';
+import { answerConnect } from './error-handler.js';
 
 /**
  * Node's server options under which requests without Host reach the app, which refuses them
@@ -16,6 +17,14 @@ export const LENIENT_NODE_OPTIONS: ServerOptions = { requireHostHeader: false };
  */
 export function deferUnmetExpectations(server: Server): void {
   server.on('checkExpectation', (request, response) => server.emit('request', request, response));
+}
+
+/**
+ * Answers CONNECT (RFC 9110 §9.3.6), which asks for a tunnel: none is offered. Node emits
+ * 'connect' instead of 'request' for it, and without a listener drops the connection unanswered.
+ */
+export function refuseTunnels(server: Server): void {
+  server.on('connect', (_request, socket) => answerConnect(socket));
 }
 
 /** Node's test for the 100-continue expectation, which it meets itself. */
