@@ -3,7 +3,7 @@ import { InvalidGrant } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { AccessTokenSigner } from './access-token-signer.js';
 import { noAudit, type Audit } from './audit.js';
-import { clientScopes, type Client } from './clients.js';
+import { BUILT_IN_CLIENT, clientScopes, type Client } from './clients.js';
 import type { Clock } from './clock.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { newRefreshToken } from './refresh-token.js';
@@ -75,7 +75,9 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
     throw InvalidGrant.incorrectCredentials('wrong password');
   }
   await deps.throttle.succeeded(request.username, claim, now);
-  if (upgradedHash !== undefined) await deps.store.upgradePasswordHash(user.id, user.passwordHash, upgradedHash);
+  // The hash the session will be bound to: the upgrade if it landed, else the one just checked.
+  const provenHash =
+    upgradedHash !== undefined && (await deps.store.upgradePasswordHash(user.id, user.passwordHash, upgradedHash)) ? upgradedHash : user.passwordHash;
 
   // 5. Only the rightful owner of a disabled account is told it is disabled (the seed's behaviour).
   if (user.disabled) {
@@ -87,13 +89,22 @@ export async function passwordGrant(deps: PasswordGrantDeps, request: PasswordGr
   //    what was granted (RFC 6749 §5.1).
   const scope = clientScopes(request.client, deps.scopes.grant(requested, user.scopes)).join(' ');
 
-  // 7. Open a session with its first refresh token, and issue its first access token.
+  // 7. Open a session with its first refresh token, and issue its first access token. The store
+  //    opens it only if the password is still the one proved, the user still enabled and the client
+  //    still registered: a reset, disable or client removal that landed while the password was
+  //    being checked must not be outlived by a session it never saw.
   const sid = randomBytes(16).toString('base64url');
   const refresh = newRefreshToken();
-  await deps.store.createSession(
+  const refused = await deps.store.createSession(
     { id: sid, userId: user.id, clientId: request.client.id, scope, createdAt: now, refreshedAt: now, revokedAt: null },
     refresh.hash,
+    { passwordHash: provenHash, registeredClient: request.client.id !== BUILT_IN_CLIENT.id },
   );
+  if (refused !== undefined) {
+    audit('login.failure', { ...attempt, reason: refused === 'user_disabled' ? 'inactive_user' : refused });
+    // As in step 5, only the owner of the unchanged password is told the account is disabled.
+    throw refused === 'user_disabled' ? InvalidGrant.inactiveUser() : InvalidGrant.incorrectCredentials(`login raced a change: ${refused}`);
+  }
   const { token, expiresIn } = await deps.signer.sign({ sub: user.username, clientId: request.client.id, scope, sid });
   audit('login.success', { ...attempt, session: sid, scopes: scope });
   return { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope, refresh_token: refresh.token };
