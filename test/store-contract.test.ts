@@ -244,7 +244,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
     }
 
     test('a login\'s session waits for a password change or client removal in flight, then refuses', async (t) => {
-      if (!beginChange) return t.skip('needs a second connection that can hold a transaction open');
+      if (!beginChange) return t.skip('PostgreSQL only: SQLite runs write transactions whole, one at a time');
       const user = await store.createUser({ ...alice, username: 'hana' }, NOW);
       await store.createClient({ id: 'hana-app', name: 'Hana app', secretHash: null, grantTypes: ['password'], scopes: [], createdAt: NOW });
       const session = (id: string, clientId: string): SessionRecord => ({ id, userId: user.id, clientId, scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null });
@@ -262,7 +262,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
     });
 
     test('a refresh waits for a revocation or disable in flight, then refuses', async (t) => {
-      if (!beginChange) return t.skip('needs a second connection that can hold a transaction open');
+      if (!beginChange) return t.skip('PostgreSQL only: SQLite runs write transactions whole, one at a time');
       const user = await store.createUser({ ...alice, username: 'iris' }, NOW);
       for (const id of ['i1', 'i2']) {
         await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`, proven(user));
