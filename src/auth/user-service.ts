@@ -132,26 +132,34 @@ export class UserService {
     audit: Audit = noAudit,
   ): Promise<void> {
     // The current password is a password guess like a login's: a stolen access token must not turn
-    // this route into an unthrottled oracle for it. Same per-account throttle, same claim first.
-    const now = this.#clock.now();
+    // this route into an unthrottled oracle for it. Same per-account throttle, same claim first, and
+    // the same turns with the account's logins in this process (see LoginThrottle.inTurn).
     this.#hasher.assertRoom();
-    const claim = await this.#throttle.claim(user.username, now);
-    if (!claim.allowed) {
-      await this.#hasher.verifyDummy(currentPassword);
-      audit('password.change_failure', { user: user.username, reason: 'throttled' });
-      throw new IncorrectPassword();
-    }
-    const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
-    if (!ok) {
-      audit('password.change_failure', { user: user.username, reason: 'wrong_password' });
-      throw new IncorrectPassword();
-    }
-    await this.#throttle.succeeded(user.username, claim, now);
+    await this.#throttle.inTurn(user.username, () => this.#proveCurrentPassword(user, currentPassword, audit));
     // A "change" to the same password would end the other sessions and protect nothing new; a
     // user who means to end them has POST /logout/all.
     if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
       throw new PolicyViolation('new password must differ from the current password');
     }
     if (!(await this.setPassword(user.username, newPassword, keepSessionId, audit))) throw new UserNotFound();
+  }
+
+  /** Claims an attempt at `user`'s account and checks `password`; throws IncorrectPassword unless it is right. */
+  async #proveCurrentPassword(user: UserRecord, password: string, audit: Audit): Promise<void> {
+    // Hashing may have saturated while this attempt waited its turn: refuse it now, uncounted.
+    this.#hasher.assertRoom();
+    const now = this.#clock.now();
+    const claim = await this.#throttle.claim(user.username, now);
+    if (!claim.allowed) {
+      await this.#hasher.verifyDummy(password);
+      audit('password.change_failure', { user: user.username, reason: 'throttled' });
+      throw new IncorrectPassword();
+    }
+    const { ok } = await this.#hasher.verify(user.passwordHash, password);
+    if (!ok) {
+      audit('password.change_failure', { user: user.username, reason: 'wrong_password' });
+      throw new IncorrectPassword();
+    }
+    await this.#throttle.succeeded(user.username, claim, now);
   }
 }
