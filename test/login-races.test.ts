@@ -93,6 +93,26 @@ describe('a change that lands while a login or refresh is in flight wins', () =>
     }
   });
 
+  test('an admin reset during the check of a password change: the change gets 400 and the reset stands', async () => {
+    const { t, admin } = await appWithAdmin();
+    try {
+      const token = await login(t.app, 'johndoe', 'secret');
+      duringNextPasswordCheck(t, () => adminCall(t, admin, 'PUT', '/admin/users/johndoe/password', { password: 'the-admins-new-password' }));
+      const change = await t.app.inject({
+        method: 'PUT',
+        url: '/users/me/password',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { current_password: 'secret', new_password: 'a-password-of-my-own' },
+      });
+      assert.equal(change.statusCode, 400);
+      assert.deepEqual(change.json(), { detail: 'Incorrect password' });
+      assert.equal((await postToken(t.app, { username: 'johndoe', password: 'a-password-of-my-own' })).statusCode, 400);
+      assert.equal((await postToken(t.app, { username: 'johndoe', password: 'the-admins-new-password' })).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('a password reset while a refresh is in flight: the refresh gets invalid_grant and issues nothing', async () => {
     const { t, admin } = await appWithAdmin();
     try {

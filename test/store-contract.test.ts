@@ -126,6 +126,15 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.equal(await store.setPasswordHash('nobody', 'h', NOW), false);
     });
 
+    test('a password change over a given hash applies only if the hash is still that one', async () => {
+      await store.createUser({ ...alice, username: 'dana', passwordHash: '$argon2id$dana' }, NOW);
+      assert.equal(await store.setPasswordHash('dana', '$argon2id$late', NOW + 1, '$argon2id$since-replaced'), false);
+      assert.equal((await store.findUserByUsername('dana'))!.passwordHash, '$argon2id$dana');
+      assert.equal(await store.setPasswordHash('dana', '$argon2id$changed', NOW + 2, '$argon2id$dana'), true);
+      const dana = (await store.findUserByUsername('dana'))!;
+      assert.deepEqual([dana.passwordHash, dana.updatedAt], ['$argon2id$changed', NOW + 2]);
+    });
+
     test('a session reads back with its user in one call', async () => {
       const user = (await store.findUserByUsername('alice'))!;
       await store.createSession({ id: 's1', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt1', proven(user));
@@ -433,7 +442,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       // The users earlier tests created, in the order of their names, not of their creation.
       await store.createUser({ ...alice, username: 'aaron' }, NOW);
       const racers = beginChange ? ['hana', 'iris'] : [];
-      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['aaron', 'alice', 'bare', 'carol', 'erin', 'gwen', ...racers]);
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['aaron', 'alice', 'bare', 'carol', 'dana', 'erin', 'gwen', ...racers]);
     });
   });
 }

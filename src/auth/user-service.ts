@@ -102,11 +102,16 @@ export class UserService {
    * `keepSessionId` when the user changes their own password). False when the user does not exist.
    */
   async setPassword(username: string, password: string, keepSessionId?: string, audit: Audit = noAudit): Promise<boolean> {
+    return this.#setPassword(username, password, keepSessionId, undefined, audit);
+  }
+
+  /** setPassword, only over `previousHash` when given: false when the hash has changed since. */
+  async #setPassword(username: string, password: string, keepSessionId: string | undefined, previousHash: string | undefined, audit: Audit): Promise<boolean> {
     assertAcceptablePassword(password, username);
     const user = await this.#store.findUserByUsername(username);
     if (!user) return false;
     const now = this.#clock.now();
-    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now))) return false;
+    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now, previousHash))) return false;
     await this.#store.revokeUserSessions(user.id, now, keepSessionId);
     audit(keepSessionId === undefined ? 'password.reset' : 'password.change', { user: username, session: keepSessionId });
     return true;
@@ -141,7 +146,12 @@ export class UserService {
     if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
       throw new PolicyViolation('new password must differ from the current password');
     }
-    if (!(await this.setPassword(user.username, newPassword, keepSessionId, audit))) throw new UserNotFound();
+    // Only over the hash the current password was proved against: a reset that landed meanwhile
+    // (which ended this session too) must not be undone by a change it never saw.
+    if (!(await this.#setPassword(user.username, newPassword, keepSessionId, user.passwordHash, audit))) {
+      audit('password.change_failure', { user: user.username, reason: 'password_changed' });
+      throw new IncorrectPassword();
+    }
   }
 
   /** Claims an attempt at `user`'s account and checks `password`; throws IncorrectPassword unless it is right. */

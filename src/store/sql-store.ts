@@ -166,11 +166,12 @@ export class SqlStore implements Store {
     return result.numUpdatedRows > 0n;
   }
 
-  async setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean> {
+  async setPasswordHash(username: string, passwordHash: string, now: number, previousHash?: string): Promise<boolean> {
     const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash, updated_at: now })
       .where('username', '=', username)
+      .$if(previousHash !== undefined, (q) => q.where('password_hash', '=', previousHash!))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }

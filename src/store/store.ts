@@ -118,8 +118,11 @@ export interface Store {
   listUsers(): Promise<UserRecord[]>;
   /** Returns false when no such user exists. */
   setUserDisabled(username: string, disabled: boolean, now: number): Promise<boolean>;
-  /** Replaces the password hash; `false` when no such user exists. */
-  setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * Replaces the password hash; `false` when no such user exists, or when `previousHash` is given
+   * and the hash is no longer that one (a change proved against it must not undo a reset since).
+   */
+  setPasswordHash(username: string, passwordHash: string, now: number, previousHash?: string): Promise<boolean>;
   /**
    * Upgrades a hash only if it is still `previousHash`, so a concurrent password change wins; true
    * when it did.
