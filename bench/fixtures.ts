@@ -67,6 +67,7 @@ export async function createFixtures(env: Record<string, string>, userCount: num
             await store.createSession(
               { id: sid, userId: user.id, clientId: CLIENT_ID, scope: SCOPE, createdAt: now, refreshedAt: now, revokedAt: null },
               hashRefreshToken(randomBytes(32).toString('base64url')),
+              { passwordHash, registeredClient: false },
             );
             const { token } = await services.signer.sign({ sub: user.username, clientId: CLIENT_ID, scope: SCOPE, sid });
             tokens[i] = token;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createAuthServices } from '../src/auth/auth-services.js';
-import { countFailure, retryAt } from '../src/auth/login-throttle.js';
+import { countFailure, retryAt, WAITING_PER_ACCOUNT } from '../src/auth/login-throttle.js';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/store/open-store.js';
 import { createTestApp, postToken, type TestApp } from './helpers/test-app.js';
@@ -106,10 +106,11 @@ describe('per-account throttling', () => {
   });
 
   test('a concurrent burst gets no more tries than a sequence: at most 5 pass, and the right password only among them', async () => {
-    // Enough hashing queue for the whole burst, so every attempt reaches the throttle.
+    // Enough hashing queue for the whole burst, so every attempt reaches the throttle, and a burst
+    // that fits the account's queue in this process (one checked, WAITING_PER_ACCOUNT waiting).
     const t = await createTestApp({ env: { GATEHOUSE_HASH_QUEUE: '200' } });
     try {
-      const BURST = 40;
+      const BURST = WAITING_PER_ACCOUNT;
       const right = Math.floor(BURST / 2);
       const answers = await Promise.all(
         Array.from({ length: BURST + 1 }, (_, i) => postToken(t.app, { username: 'johndoe', password: i === right ? 'secret' : `wrong-${i}` })),
@@ -138,7 +139,9 @@ describe('per-account throttling', () => {
       const other = await buildApp(t.config, services, { logger: false });
       try {
         const apps = [t.app, other];
-        const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => postToken(apps[i % 2]!, { username: 'ghost', password: `wrong-${i}` })));
+        // As many as each instance's queue for the account holds, so none is refused as busy.
+        const burst = 2 * (WAITING_PER_ACCOUNT + 1);
+        const answers = await Promise.all(Array.from({ length: burst }, (_, i) => postToken(apps[i % 2]!, { username: 'ghost', password: `wrong-${i}` })));
         assert.ok(answers.every((a) => a.statusCode === 400));
         const counts = await store.findLoginFailures(createHash('sha256').update('ghost').digest('base64url'));
         assert.ok(counts!.windowFailures <= 5, `${counts!.windowFailures} failures counted`);

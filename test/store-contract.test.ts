@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
 import { createTestSchema } from './helpers/postgres.js';
 import { ClientExists, UserExists } from '../src/errors.js';
 import { openStore } from '../src/store/open-store.js';
 import { isStoreUnavailable } from '../src/store/store-unavailable.js';
-import type { Store } from '../src/store/store.js';
+import type { SessionRecord, Store, UserRecord } from '../src/store/store.js';
 
 /**
  * The Store contract, written once and run against every backend (DESIGN.md §2). Each backend
@@ -17,6 +19,12 @@ interface OpenedBackend {
   store: Store;
   /** Another handle on the same database, as a second instance or the CLI would open it. */
   openAnother(): Promise<Store>;
+  /**
+   * Runs one statement in a transaction of another connection and leaves it open until `commit`:
+   * a concurrent change caught mid-flight. Absent on SQLite, whose driver is synchronous: waiting
+   * for a lock held in this process would block the very thread that has to release it.
+   */
+  beginChange?(statement: string, parameters: unknown[]): Promise<{ commit(): Promise<void> }>;
   dispose(): Promise<void>;
 }
 
@@ -36,25 +44,35 @@ const BACKENDS: { name: string; open(): Promise<OpenedBackend | { unavailable: s
       const schema = await createTestSchema();
       if ('unavailable' in schema) return schema;
       const store = await openStore(schema.url, { migrate: true });
-      return { store, openAnother: () => openStore(schema.url), dispose: () => schema.drop() };
+      const beginChange = async (statement: string, parameters: unknown[]) => {
+        const client = new pg.Client({ connectionString: schema.url });
+        await client.connect();
+        await client.query('begin');
+        await client.query(statement, parameters);
+        return { commit: () => client.query('commit').then(() => client.end()) };
+      };
+      return { store, openAnother: () => openStore(schema.url), beginChange, dispose: () => schema.drop() };
     },
   },
 ];
 const only = process.env.GATEHOUSE_TEST_BACKEND;
 
 const NOW = 1_767_268_800_000;
+/** What a login that just proved `user`'s password asks of its session. */
+const proven = (user: UserRecord, registeredClient = false) => ({ passwordHash: user.passwordHash, registeredClient });
 const alice = { username: 'alice', email: 'a@example.com', fullName: 'Alice', disabled: false, passwordHash: '$argon2id$x', scopes: ['me', 'items'] };
 
 for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowerCase().includes(only.toLowerCase()))) {
   describe(`Store contract: ${backend.name}`, () => {
     let store: Store;
     let openAnother: () => Promise<Store>;
+    let beginChange: OpenedBackend['beginChange'];
     let dispose: () => Promise<void>;
     let skipped: string | undefined;
     before(async () => {
       const opened = await backend.open();
       if ('unavailable' in opened) skipped = opened.unavailable;
-      else ({ store, openAnother, dispose } = opened);
+      else ({ store, openAnother, beginChange, dispose } = opened);
     });
     after(async () => {
       if (skipped) return;
@@ -101,16 +119,25 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
 
     test('a hash upgrade applies only if the hash is unchanged since it was read', async () => {
       const user = (await store.findUserByUsername('alice'))!;
-      await store.upgradePasswordHash(user.id, 'stale', '$argon2id$upgraded');
+      assert.equal(await store.upgradePasswordHash(user.id, 'stale', '$argon2id$upgraded'), false);
       assert.equal((await store.findUserByUsername('alice'))!.passwordHash, '$argon2id$x');
-      await store.upgradePasswordHash(user.id, '$argon2id$x', '$argon2id$upgraded');
+      assert.equal(await store.upgradePasswordHash(user.id, '$argon2id$x', '$argon2id$upgraded'), true);
       assert.equal((await store.findUserByUsername('alice'))!.passwordHash, '$argon2id$upgraded');
       assert.equal(await store.setPasswordHash('nobody', 'h', NOW), false);
     });
 
+    test('a password change over a given hash applies only if the hash is still that one', async () => {
+      await store.createUser({ ...alice, username: 'dana', passwordHash: '$argon2id$dana' }, NOW);
+      assert.equal(await store.setPasswordHash('dana', '$argon2id$late', NOW + 1, '$argon2id$since-replaced'), false);
+      assert.equal((await store.findUserByUsername('dana'))!.passwordHash, '$argon2id$dana');
+      assert.equal(await store.setPasswordHash('dana', '$argon2id$changed', NOW + 2, '$argon2id$dana'), true);
+      const dana = (await store.findUserByUsername('dana'))!;
+      assert.deepEqual([dana.passwordHash, dana.updatedAt], ['$argon2id$changed', NOW + 2]);
+    });
+
     test('a session reads back with its user in one call', async () => {
       const user = (await store.findUserByUsername('alice'))!;
-      await store.createSession({ id: 's1', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt1');
+      await store.createSession({ id: 's1', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt1', proven(user));
       const found = await store.findSessionWithUser('s1');
       assert.equal(found!.session.revokedAt, null);
       assert.equal(found!.session.createdAt, NOW);
@@ -122,7 +149,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       const other = await openAnother();
       try {
         const user = await store.createUser({ ...alice, username: 'carol' }, NOW);
-        await store.createSession({ id: 'sc', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rtc');
+        await store.createSession({ id: 'sc', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rtc', proven(user));
         // Read twice first, so a cached copy would be what the next reads return.
         for (let i = 0; i < 2; i++) assert.equal((await store.findSessionWithUser('sc'))?.user.disabled, false);
         assert.equal(await other.setUserDisabled('carol', true, NOW + 1), true);
@@ -163,20 +190,106 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
 
     test('a refresh token rotates exactly once, even when raced', async () => {
       const user = (await store.findUserByUsername('alice'))!;
-      await store.createSession({ id: 's2', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'r0');
+      await store.createSession({ id: 's2', userId: user.id, clientId: 'gatehouse', scope: 'me', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'r0', proven(user));
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.rotateRefreshToken('r0', `r1-${i}`, 's2', NOW + 5)));
-      assert.equal(results.filter(Boolean).length, 1);
+      assert.deepEqual(results.filter((r) => r !== undefined), Array(7).fill('reused'));
       const old = await store.findRefreshToken('r0');
       assert.equal(old!.token.rotatedAt, NOW + 5);
       assert.equal(old!.session.refreshedAt, NOW + 5);
-      const winner = results.findIndex(Boolean);
+      const winner = results.indexOf(undefined);
       assert.equal((await store.findRefreshToken(`r1-${winner}`))!.token.rotatedAt, null);
+    });
+
+    test('a session is stored only if the password proved is still the hash, the user enabled and the client registered', async () => {
+      const user = await store.createUser({ ...alice, username: 'erin' }, NOW);
+      await store.createClient({ id: 'erin-app', name: 'Erin app', secretHash: null, grantTypes: ['password'], scopes: [], createdAt: NOW });
+      const session = (id: string, clientId = 'gatehouse'): SessionRecord => ({ id, userId: user.id, clientId, scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null });
+      const stored = async (id: string) => (await store.findSessionWithUser(id)) !== undefined || (await store.findRefreshToken(`rt-${id}`)) !== undefined;
+
+      assert.equal(await store.createSession(session('e1'), 'rt-e1', { passwordHash: 'a hash since replaced', registeredClient: false }), 'password_changed');
+      assert.equal(await store.createSession(session('e2', 'no-such-app'), 'rt-e2', proven(user, true)), 'client_removed');
+      await store.setUserDisabled('erin', true, NOW + 1);
+      assert.equal(await store.createSession(session('e3'), 'rt-e3', proven(user)), 'user_disabled');
+      // A stale password says nothing about the account's state, whatever else changed.
+      assert.equal(await store.createSession(session('e4'), 'rt-e4', { passwordHash: 'a hash since replaced', registeredClient: false }), 'password_changed');
+      for (const id of ['e1', 'e2', 'e3', 'e4']) assert.equal(await stored(id), false, `${id} left nothing behind`);
+
+      await store.setUserDisabled('erin', false, NOW + 2);
+      assert.equal(await store.createSession(session('e5', 'erin-app'), 'rt-e5', proven(user, true)), undefined);
+      assert.equal(await stored('e5'), true);
+      // The built-in client has no row: a session of it does not ask for one.
+      assert.equal(await store.createSession(session('e6'), 'rt-e6', proven(user)), undefined);
+      await store.deleteClient('erin-app', NOW + 3);
+    });
+
+    test('a refresh token is not exchanged once its session has ended or its user is disabled', async () => {
+      const user = await store.createUser({ ...alice, username: 'gwen' }, NOW);
+      for (const id of ['g1', 'g2']) {
+        await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`, proven(user));
+      }
+      await store.revokeSession('g1', NOW + 1);
+      assert.equal(await store.rotateRefreshToken('rt-g1', 'rt-g1-next', 'g1', NOW + 2), 'session_ended');
+      await store.setUserDisabled('gwen', true, NOW + 3);
+      assert.equal(await store.rotateRefreshToken('rt-g2', 'rt-g2-next', 'g2', NOW + 4), 'user_disabled');
+      for (const id of ['g1', 'g2']) {
+        const old = (await store.findRefreshToken(`rt-${id}`))!;
+        assert.equal(old.token.rotatedAt, null, `${id}: nothing changed`);
+        assert.equal(old.session.refreshedAt, NOW);
+        assert.equal(await store.findRefreshToken(`rt-${id}-next`), undefined);
+      }
+      await store.setUserDisabled('gwen', false, NOW + 5);
+      assert.equal(await store.rotateRefreshToken('rt-g2', 'rt-g2-next', 'g2', NOW + 6), undefined);
+    });
+
+    /** Starts `write` and reports whether it settled before the change in flight commits. */
+    async function racingAChange(statement: string, parameters: unknown[], write: () => Promise<unknown>) {
+      const change = await beginChange!(statement, parameters);
+      let settledFirst = false;
+      const outcome = write().finally(() => (settledFirst = true));
+      await delay(300);
+      const waited = !settledFirst;
+      await change.commit();
+      return { waited, outcome: await outcome };
+    }
+
+    test('a login\'s session waits for a password change or client removal in flight, then refuses', async (t) => {
+      if (!beginChange) return t.skip('PostgreSQL only: SQLite runs write transactions whole, one at a time');
+      const user = await store.createUser({ ...alice, username: 'hana' }, NOW);
+      await store.createClient({ id: 'hana-app', name: 'Hana app', secretHash: null, grantTypes: ['password'], scopes: [], createdAt: NOW });
+      const session = (id: string, clientId: string): SessionRecord => ({ id, userId: user.id, clientId, scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null });
+
+      const removal = await racingAChange('delete from clients where id = $1', ['hana-app'], () =>
+        store.createSession(session('h1', 'hana-app'), 'rt-h1', proven(user, true)),
+      );
+      assert.deepEqual(removal, { waited: true, outcome: 'client_removed' });
+      const reset = await racingAChange('update users set password_hash = $1 where id = $2', ['$argon2id$reset', user.id], () =>
+        store.createSession(session('h2', 'gatehouse'), 'rt-h2', proven(user)),
+      );
+      assert.deepEqual(reset, { waited: true, outcome: 'password_changed' });
+      assert.equal(await store.findSessionWithUser('h1'), undefined);
+      assert.equal(await store.findSessionWithUser('h2'), undefined);
+    });
+
+    test('a refresh waits for a revocation or disable in flight, then refuses', async (t) => {
+      if (!beginChange) return t.skip('PostgreSQL only: SQLite runs write transactions whole, one at a time');
+      const user = await store.createUser({ ...alice, username: 'iris' }, NOW);
+      for (const id of ['i1', 'i2']) {
+        await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`, proven(user));
+      }
+      const revocation = await racingAChange('update sessions set revoked_at = $1 where id = $2', [NOW + 1, 'i1'], () =>
+        store.rotateRefreshToken('rt-i1', 'rt-i1-next', 'i1', NOW + 2),
+      );
+      assert.deepEqual(revocation, { waited: true, outcome: 'session_ended' });
+      const disable = await racingAChange('update users set disabled = 1 where id = $1', [user.id], () =>
+        store.rotateRefreshToken('rt-i2', 'rt-i2-next', 'i2', NOW + 2),
+      );
+      assert.deepEqual(disable, { waited: true, outcome: 'user_disabled' });
     });
 
     test('sessions end one at a time or all of a user\'s but one', async () => {
       const user = (await store.findUserByUsername('alice'))!;
       for (const id of ['s3', 's4', 's5']) {
-        await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`);
+        await store.createSession({ id, userId: user.id, clientId: 'gatehouse', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, `rt-${id}`, proven(user));
       }
       assert.equal(await store.revokeSession('s3', NOW + 1), true);
       assert.equal(await store.revokeSession('s3', NOW + 2), false);
@@ -252,7 +365,11 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.deepEqual(await store.findClient('app'), client);
       assert.deepEqual((await store.listClients()).map((c) => c.id), ['app']);
       const user = (await store.findUserByUsername('alice'))!;
-      await store.createSession({ id: 's6', userId: user.id, clientId: 'app', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null }, 'rt-s6');
+      await store.createSession(
+        { id: 's6', userId: user.id, clientId: 'app', scope: '', createdAt: NOW, refreshedAt: NOW, revokedAt: null },
+        'rt-s6',
+        proven(user, true),
+      );
       assert.equal(await store.deleteClient('app', NOW + 9), true);
       assert.equal(await store.deleteClient('app', NOW + 9), false);
       assert.equal((await store.findSessionWithUser('s6'))!.session.revokedAt, NOW + 9);
@@ -289,7 +406,7 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
         setPasswordHash: () => gone.setPasswordHash('alice', 'x', NOW),
         upgradePasswordHash: () => gone.upgradePasswordHash('u', 'x', 'y'),
         setUserScopes: () => gone.setUserScopes('alice', [], NOW),
-        createSession: () => gone.createSession(session, 'h'),
+        createSession: () => gone.createSession(session, 'h', { passwordHash: 'x', registeredClient: false }),
         findSessionWithUser: () => gone.findSessionWithUser('s'),
         revokeSession: () => gone.revokeSession('s', NOW),
         revokeUserSessions: () => gone.revokeUserSessions('u', NOW),
@@ -324,7 +441,8 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
     test('users list in username order', async () => {
       // The users earlier tests created, in the order of their names, not of their creation.
       await store.createUser({ ...alice, username: 'aaron' }, NOW);
-      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['aaron', 'alice', 'bare', 'carol']);
+      const racers = beginChange ? ['hana', 'iris'] : [];
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['aaron', 'alice', 'bare', 'carol', 'dana', 'erin', 'gwen', ...racers]);
     });
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LoginFailures, Store } from '../store/store.js';
+import { AccountQueue } from './account-queue.js';
 
 /** Consecutive failures allowed before an account must wait. */
 export const FREE_FAILURES = 5;
@@ -16,6 +17,11 @@ const MAX_FAILURES_PER_WINDOW = 100;
  * bound the attempt is refused (fail closed), never let through uncounted.
  */
 const MAX_CLAIM_TRIES = 16;
+/**
+ * Attempts at one account that may wait in this process behind the one being checked; one more is
+ * answered 503 at once. Each waits for a password check ahead of it, so this bounds the wait too.
+ */
+export const WAITING_PER_ACCOUNT = 16;
 /** Idle rows are swept at most this often per process (see LoginThrottle.succeeded). */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -34,13 +40,32 @@ export type LoginClaim =
  * An attempt is counted before its password is checked, in one compare-and-set on the store, and
  * taken back if the password proves right. Checking first and counting afterwards would let every
  * attempt of a concurrent burst see the same "may try" state, and so let all of them through.
+ *
+ * Counting first is pessimistic: attempts in flight at once all count as failures until they prove
+ * otherwise, so a burst of right passwords could be refused as throttled. Within a process, attempts
+ * at one account therefore take turns (see `inTurn`); across instances a burst stays pessimistic.
  */
 export class LoginThrottle {
   readonly #store: Store;
+  readonly #turns = new AccountQueue(WAITING_PER_ACCOUNT);
   #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(store: Store) {
     this.#store = store;
+  }
+
+  /**
+   * Runs `attempt` (claim, password check, outcome) once every earlier attempt at `username` in this
+   * process has finished, so it finds the account as those left it: right passwords then never count
+   * against each other. Throws ServerBusy when WAITING_PER_ACCOUNT attempts already wait.
+   */
+  inTurn<T>(username: string, attempt: () => Promise<T>): Promise<T> {
+    return this.#turns.run(throttleKey(username), attempt);
+  }
+
+  /** Accounts with an attempt running or waiting in this process. For operators and tests. */
+  get busyAccounts(): number {
+    return this.#turns.size;
   }
 
   /**

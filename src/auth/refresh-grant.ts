@@ -62,15 +62,20 @@ export async function refreshGrant(deps: RefreshGrantDeps, request: RefreshGrant
   const granted = clientScopes(request.client, requested === undefined ? stillHeld : stillHeld.filter((s) => requested.includes(s)));
   const scope = deps.scopes.list().map((d) => d.name).filter((name) => granted.includes(name)).join(' ');
 
-  // 6. Rotate atomically. Losing the race means another request used this token first: reuse.
-  //    Deliberately strict (RFC 9700 §4.14.2): a concurrent second use cannot be told from a thief
-  //    racing the client, so it ends the session, the winner's new tokens included.
+  // 6. Rotate atomically, if the session is still live and its user enabled when the rotation
+  //    commits: a password reset, logout or disable that lands while this request runs must not be
+  //    outlived by fresh tokens. Losing the race for the token means another request used it first:
+  //    reuse. Deliberately strict (RFC 9700 §4.14.2): a concurrent second use cannot be told from a
+  //    thief racing the client, so it ends the session, the winner's new tokens included.
   const next = newRefreshToken();
-  if (!(await deps.store.rotateRefreshToken(oldHash, next.hash, session.id, now))) {
+  const refused = await deps.store.rotateRefreshToken(oldHash, next.hash, session.id, now);
+  if (refused === 'reused') {
     await deps.store.revokeSession(session.id, now);
     audit('refresh.reuse_detected', { ...about, reason: 'concurrent_use' });
     throw InvalidGrant.invalidRefreshToken('refresh token used concurrently: session revoked');
   }
+  if (refused === 'session_ended') throw InvalidGrant.invalidRefreshToken('session ended during the refresh');
+  if (refused === 'user_disabled') throw InvalidGrant.inactiveUser();
   const access = await deps.signer.sign({ sub: user.username, clientId: session.clientId, scope, sid: session.id });
   audit('token.refresh', { ...about, scopes: scope });
   return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, scope, refresh_token: next.token };

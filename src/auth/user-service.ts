@@ -102,11 +102,16 @@ export class UserService {
    * `keepSessionId` when the user changes their own password). False when the user does not exist.
    */
   async setPassword(username: string, password: string, keepSessionId?: string, audit: Audit = noAudit): Promise<boolean> {
+    return this.#setPassword(username, password, keepSessionId, undefined, audit);
+  }
+
+  /** setPassword, only over `previousHash` when given: false when the hash has changed since. */
+  async #setPassword(username: string, password: string, keepSessionId: string | undefined, previousHash: string | undefined, audit: Audit): Promise<boolean> {
     assertAcceptablePassword(password, username);
     const user = await this.#store.findUserByUsername(username);
     if (!user) return false;
     const now = this.#clock.now();
-    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now))) return false;
+    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now, previousHash))) return false;
     await this.#store.revokeUserSessions(user.id, now, keepSessionId);
     audit(keepSessionId === undefined ? 'password.reset' : 'password.change', { user: username, session: keepSessionId });
     return true;
@@ -132,26 +137,39 @@ export class UserService {
     audit: Audit = noAudit,
   ): Promise<void> {
     // The current password is a password guess like a login's: a stolen access token must not turn
-    // this route into an unthrottled oracle for it. Same per-account throttle, same claim first.
-    const now = this.#clock.now();
+    // this route into an unthrottled oracle for it. Same per-account throttle, same claim first, and
+    // the same turns with the account's logins in this process (see LoginThrottle.inTurn).
     this.#hasher.assertRoom();
-    const claim = await this.#throttle.claim(user.username, now);
-    if (!claim.allowed) {
-      await this.#hasher.verifyDummy(currentPassword);
-      audit('password.change_failure', { user: user.username, reason: 'throttled' });
-      throw new IncorrectPassword();
-    }
-    const { ok } = await this.#hasher.verify(user.passwordHash, currentPassword);
-    if (!ok) {
-      audit('password.change_failure', { user: user.username, reason: 'wrong_password' });
-      throw new IncorrectPassword();
-    }
-    await this.#throttle.succeeded(user.username, claim, now);
+    await this.#throttle.inTurn(user.username, () => this.#proveCurrentPassword(user, currentPassword, audit));
     // A "change" to the same password would end the other sessions and protect nothing new; a
     // user who means to end them has POST /logout/all.
     if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
       throw new PolicyViolation('new password must differ from the current password');
     }
-    if (!(await this.setPassword(user.username, newPassword, keepSessionId, audit))) throw new UserNotFound();
+    // Only over the hash the current password was proved against: a reset that landed meanwhile
+    // (which ended this session too) must not be undone by a change it never saw.
+    if (!(await this.#setPassword(user.username, newPassword, keepSessionId, user.passwordHash, audit))) {
+      audit('password.change_failure', { user: user.username, reason: 'password_changed' });
+      throw new IncorrectPassword();
+    }
+  }
+
+  /** Claims an attempt at `user`'s account and checks `password`; throws IncorrectPassword unless it is right. */
+  async #proveCurrentPassword(user: UserRecord, password: string, audit: Audit): Promise<void> {
+    // Hashing may have saturated while this attempt waited its turn: refuse it now, uncounted.
+    this.#hasher.assertRoom();
+    const now = this.#clock.now();
+    const claim = await this.#throttle.claim(user.username, now);
+    if (!claim.allowed) {
+      await this.#hasher.verifyDummy(password);
+      audit('password.change_failure', { user: user.username, reason: 'throttled' });
+      throw new IncorrectPassword();
+    }
+    const { ok } = await this.#hasher.verify(user.passwordHash, password);
+    if (!ok) {
+      audit('password.change_failure', { user: user.username, reason: 'wrong_password' });
+      throw new IncorrectPassword();
+    }
+    await this.#throttle.succeeded(user.username, claim, now);
   }
 }

@@ -129,6 +129,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     await db.destroy();
     throw new SchemaNotCurrent('the PostgreSQL search_path names no existing schema; create it or fix DATABASE_URL');
   }
-  // 23505: unique_violation
-  return new SqlStore(db, { isUniqueViolation: (err) => (err as { code?: string }).code === '23505', migrationSchema: schema });
+  // 23505: unique_violation. Transactions run at READ COMMITTED, where only row locks keep a read
+  // that a write depends on from going stale before the commit.
+  return new SqlStore(db, { isUniqueViolation: (err) => (err as { code?: string }).code === '23505', migrationSchema: schema, lockRows: true });
 }

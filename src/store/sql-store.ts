@@ -1,7 +1,19 @@
-import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
+import { Migrator, sql, type CompiledQuery, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
-import type { ClientRecord, LoginFailures, NewUser, RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from './store.js';
+import type {
+  ClientRecord,
+  LoginFailures,
+  NewUser,
+  RefreshTokenRecord,
+  RotationRefusal,
+  SessionPreconditions,
+  SessionRecord,
+  SessionRefusal,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from './store.js';
 import { randomUUID } from 'node:crypto';
 import { nullableNumber, toClient, toLoginFailures, toSession, toSessionWithUser, toUser, type Database, type SessionWithUser, type SessionWithUserRow } from './sql-rows.js';
 
@@ -33,6 +45,20 @@ export interface SqlStoreOptions {
   readonly dataVersion?: () => unknown;
   /** Closes what the options hold (the reader's connection) when the store closes. */
   readonly onClose?: () => void;
+  /**
+   * PostgreSQL: the reads a transaction's writes depend on lock the rows they read (FOR SHARE), so
+   * a concurrent change to such a row either waits for the commit or is waited for and seen.
+   * SQLite has no row locks and needs none: a transaction that has written holds the whole
+   * database until it commits.
+   */
+  readonly lockRows?: boolean;
+}
+
+/** Thrown inside a transaction to roll it back; the store method then returns `refusal`. */
+class Refused<T> extends Error {
+  constructor(readonly refusal: T) {
+    super(String(refusal));
+  }
 }
 
 /**
@@ -46,6 +72,7 @@ export class SqlStore implements Store {
   readonly #migrationSchema: string | undefined;
   readonly #readRow: RowReader | undefined;
   readonly #onClose: (() => void) | undefined;
+  readonly #lockRows: boolean;
   /** The per-request read of every protected route, compiled once; its one parameter is the session id. */
   readonly #sessionByIdQuery: CompiledQuery<SessionWithUserRow>;
   /** See Store.dataVersion; only a synchronous reader's reads follow it. */
@@ -57,6 +84,7 @@ export class SqlStore implements Store {
     this.#migrationSchema = options.migrationSchema;
     this.#readRow = options.readRow;
     this.#onClose = options.onClose;
+    this.#lockRows = options.lockRows ?? false;
     if (options.readRow && options.dataVersion) this.dataVersion = options.dataVersion;
     this.#sessionByIdQuery = this.#sessionWithUser().where('s.id', '=', '').compile();
   }
@@ -138,22 +166,24 @@ export class SqlStore implements Store {
     return result.numUpdatedRows > 0n;
   }
 
-  async setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean> {
+  async setPasswordHash(username: string, passwordHash: string, now: number, previousHash?: string): Promise<boolean> {
     const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash, updated_at: now })
       .where('username', '=', username)
+      .$if(previousHash !== undefined, (q) => q.where('password_hash', '=', previousHash!))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
-  async upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<void> {
-    await this.#db
+  async upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<boolean> {
+    const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash })
       .where('id', '=', userId)
       .where('password_hash', '=', previousHash)
-      .execute();
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean> {
@@ -165,8 +195,10 @@ export class SqlStore implements Store {
     return result.numUpdatedRows > 0n;
   }
 
-  async createSession(session: SessionRecord, refreshTokenHash: string): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+  async createSession(session: SessionRecord, refreshTokenHash: string, preconditions: SessionPreconditions): Promise<SessionRefusal | undefined> {
+    return await this.#refusable<SessionRefusal>(async (trx) => {
+      // Written first, checked after: on SQLite the first write takes the database's write lock, so
+      // the reads below see every process's latest commit and nothing else commits before this one.
       await trx
         .insertInto('sessions')
         .values({
@@ -183,7 +215,32 @@ export class SqlStore implements Store {
         .insertInto('refresh_tokens')
         .values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.createdAt, rotated_at: null })
         .execute();
+      // On PostgreSQL the locks make a password change or a disable wait for this commit (and then
+      // sweep this session), or make these reads wait for the change and see it.
+      const user = await this.#forShare(trx.selectFrom('users').select(['password_hash', 'disabled']).where('id', '=', session.userId)).executeTakeFirst();
+      if (user?.password_hash !== preconditions.passwordHash) throw new Refused('password_changed');
+      if (Number(user.disabled) !== 0) throw new Refused('user_disabled');
+      if (preconditions.registeredClient) {
+        const client = await this.#forShare(trx.selectFrom('clients').select('id').where('id', '=', session.clientId)).executeTakeFirst();
+        if (!client) throw new Refused('client_removed');
+      }
     });
+  }
+
+  /** Runs `work` in a transaction; a Refused thrown inside rolls it back and becomes the answer. */
+  async #refusable<R>(work: (trx: Transaction<Database>) => Promise<void>): Promise<R | undefined> {
+    try {
+      await this.#db.transaction().execute(work);
+      return undefined;
+    } catch (err) {
+      if (err instanceof Refused) return err.refusal as R;
+      throw err;
+    }
+  }
+
+  /** `query`, locking the rows it reads where the dialect needs it (see SqlStoreOptions.lockRows). */
+  #forShare<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O> {
+    return this.#lockRows ? query.forShare() : query;
   }
 
   async findSessionWithUser(sessionId: string): Promise<SessionWithUser | undefined> {
@@ -233,8 +290,8 @@ export class SqlStore implements Store {
     };
   }
 
-  async rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean> {
-    return await this.#db.transaction().execute(async (trx) => {
+  async rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<RotationRefusal | undefined> {
+    return await this.#refusable<RotationRefusal>(async (trx) => {
       // The conditional update is the lock: of concurrent exchanges of one token, exactly one
       // changes a row; the others see zero and must treat their token as reused.
       const claimed = await trx
@@ -243,10 +300,20 @@ export class SqlStore implements Store {
         .where('token_hash', '=', oldHash)
         .where('rotated_at', 'is', null)
         .executeTakeFirst();
-      if (claimed.numUpdatedRows !== 1n) return false;
+      if (claimed.numUpdatedRows !== 1n) throw new Refused('reused');
+      // Touched only while live: a revocation that committed since the caller read the session is
+      // seen here (PostgreSQL re-reads a row it had to wait for), and a later one sees the new token.
+      const session = await trx
+        .updateTable('sessions')
+        .set({ refreshed_at: now })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .returning('user_id')
+        .executeTakeFirst();
+      if (!session) throw new Refused('session_ended');
+      const user = await this.#forShare(trx.selectFrom('users').select('disabled').where('id', '=', session.user_id)).executeTakeFirst();
+      if (!user || Number(user.disabled) !== 0) throw new Refused('user_disabled');
       await trx.insertInto('refresh_tokens').values({ token_hash: newHash, session_id: sessionId, created_at: now, rotated_at: null }).execute();
-      await trx.updateTable('sessions').set({ refreshed_at: now }).where('id', '=', sessionId).execute();
-      return true;
     });
   }
 

@@ -40,6 +40,29 @@ export interface SessionRecord {
   readonly revokedAt: number | null;
 }
 
+/**
+ * What a login proved, which must still hold when its session is stored (see Store.createSession):
+ * a password reset, a disable or a client removal that lands while the password is being checked
+ * must not be outlived by a session it never saw.
+ */
+export interface SessionPreconditions {
+  /** The hash the password was proved against (or the upgrade of it the login stored). */
+  readonly passwordHash: string;
+  /** True when the session's client is a registered one, which must then still exist. */
+  readonly registeredClient: boolean;
+}
+
+/** Why a session was not stored, checked in this order: the first that applies. */
+export type SessionRefusal = 'password_changed' | 'user_disabled' | 'client_removed';
+
+/** Why a refresh token was not exchanged (see Store.rotateRefreshToken). */
+export type RotationRefusal =
+  /** The token had been exchanged already: a concurrent or replayed use. */
+  | 'reused'
+  /** The session was revoked (a logout, a password reset, a client removal). */
+  | 'session_ended'
+  | 'user_disabled';
+
 export interface RefreshTokenRecord {
   /** SHA-256 of the token, base64url; the token itself is never stored. */
   readonly tokenHash: string;
@@ -95,16 +118,29 @@ export interface Store {
   listUsers(): Promise<UserRecord[]>;
   /** Returns false when no such user exists. */
   setUserDisabled(username: string, disabled: boolean, now: number): Promise<boolean>;
-  /** Replaces the password hash; `false` when no such user exists. */
-  setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean>;
-  /** Upgrades a hash only if it is still `previousHash`, so a concurrent password change wins. */
-  upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<void>;
+  /**
+   * Replaces the password hash; `false` when no such user exists, or when `previousHash` is given
+   * and the hash is no longer that one (a change proved against it must not undo a reset since).
+   */
+  setPasswordHash(username: string, passwordHash: string, now: number, previousHash?: string): Promise<boolean>;
+  /**
+   * Upgrades a hash only if it is still `previousHash`, so a concurrent password change wins; true
+   * when it did.
+   */
+  upgradePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<boolean>;
 
   /** Replaces the user's scope set; false when no such user exists. */
   setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean>;
 
-  /** Stores a new session with its first refresh token, atomically. */
-  createSession(session: SessionRecord, refreshTokenHash: string): Promise<void>;
+  /**
+   * Stores a new session with its first refresh token, atomically, if the user's password hash is
+   * still `preconditions.passwordHash`, the user is still enabled and a registered client still
+   * exists; otherwise stores nothing and says why. The check and the write are one transaction
+   * that a concurrent password change, disable or client removal cannot interleave with: either
+   * the change comes first and the session is refused, or the session comes first and the change's
+   * sweep of sessions ends it.
+   */
+  createSession(session: SessionRecord, refreshTokenHash: string, preconditions: SessionPreconditions): Promise<SessionRefusal | undefined>;
   /**
    * Optional: a value that changes whenever stored data changes, by this process or any other.
    * A read begun after it was taken sees at least the data of that version, so what was read may be
@@ -121,10 +157,11 @@ export interface Store {
   findRefreshToken(tokenHash: string): Promise<{ token: RefreshTokenRecord; session: SessionRecord; user: UserRecord } | undefined>;
   /**
    * Exchanges `oldHash` for `newHash` in one atomic step: marks the old token rotated, stores the
-   * new one and touches the session. False when the old token was already rotated (a concurrent
-   * or replayed use), in which case nothing changes.
+   * new one and touches the session. Refuses, changing nothing, when the old token was already
+   * rotated, or when its session has been revoked or its user disabled by the time the exchange
+   * commits (as for createSession, a revocation in flight is either seen or sees the new token).
    */
-  rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<boolean>;
+  rotateRefreshToken(oldHash: string, newHash: string, sessionId: string, now: number): Promise<RotationRefusal | undefined>;
 
   findLoginFailures(key: string): Promise<LoginFailures | undefined>;
   /**
