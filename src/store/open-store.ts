@@ -104,6 +104,9 @@ function makeFolder(dir: string): void {
   }
 }
 
+/** The queries of the failed connection carry the error to their callers; nothing more to do. */
+function ignoreCheckedOutError(): void {}
+
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
   // Loaded only for PostgreSQL, so the embedded default does not carry the driver.
   const { default: pg } = await import('pg');
@@ -116,6 +119,10 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     idleTimeoutMillis: 30_000,
   });
   pool.on('error', (err) => options.onIdleError?.(err));
+  // A connection that fails while checked out (a reset during a query) fails its queries, which
+  // become 503s, and also emits 'error' on the client; the pool listens only while the client is
+  // idle, and an 'error' nobody listens to would end the process.
+  pool.on('connect', (client) => client.on('error', ignoreCheckedOutError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let schema: string | null;
   try {

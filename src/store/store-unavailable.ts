@@ -4,8 +4,12 @@ import type { Store } from './store.js';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 // PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many
 // connections, 3D000 the database is gone (dropped or renamed under the server), 28xxx the server
-// refuses our credentials (changed under a running server): none is the request's fault.
-const POSTGRES_STATES = /^(08...|57P0[1-4]|53300|3D000|28000|28P01)$/;
+// refuses our credentials (changed under a running server), 25006 a read-only transaction (the
+// server we reach is a standby, as during a failover): none is the request's fault.
+const POSTGRES_STATES = /^(08...|57P0[1-4]|53300|3D000|28000|28P01|25006)$/;
+// 55000 is a broad class (object not in prerequisite state); only its refusal of new connections
+// (ALTER DATABASE ... ALLOW_CONNECTIONS false, as for maintenance) is an outage.
+const POSTGRES_CLOSED_DATABASE = /is not currently accepting connections/i;
 // node-postgres reports a dropped or slow connection by message only.
 const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error and is not queryable|Client was closed/i;
 // SQLite: locked past busy_timeout, I/O failure, or a database handle that is gone.
@@ -26,6 +30,7 @@ export function storeFailure(err: unknown): unknown {
   const { code, message } = err as { code?: unknown; message?: unknown };
   const outage =
     (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || SQLITE_CODES.test(code))) ||
+    (code === '55000' && typeof message === 'string' && POSTGRES_CLOSED_DATABASE.test(message)) ||
     (typeof message === 'string' && (POSTGRES_MESSAGES.test(message) || SQLITE_MESSAGES.test(message) || CLOSED_MESSAGES.test(message)));
   if (outage) outages.add(err);
   return err;
