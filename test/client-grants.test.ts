@@ -74,15 +74,22 @@ describe('grant types registered per client', () => {
     assertUnauthorizedClient(await postToken(app.app, { username: 'johndoe', password: 'secret' }, { authorization: refreshOnly }), 'password');
   });
 
-  test('a client registered without the refresh_token grant is refused a refresh, and its session goes on', async (t) => {
+  test('a client registered without the refresh_token grant gets no refresh token and is refused a refresh', async (t) => {
     const app = await appFor(t);
     const passwordOnly = await register(app, 'password-only', ['password']);
     const login = await postToken(app.app, { username: 'johndoe', password: 'secret' }, { authorization: passwordOnly });
     assert.equal(login.statusCode, 200, login.body);
-    const { access_token, refresh_token } = login.json();
-    const refused = await postToken(app.app, { grant_type: 'refresh_token', refresh_token }, { authorization: passwordOnly });
-    assertUnauthorizedClient(refused, 'refresh_token');
-    // The refusal came before the token was looked at: nothing was rotated or revoked.
+    // RFC 6749 §5.1: the refresh token is optional; one this client could never redeem is not issued.
+    assert.deepEqual(Object.keys(login.json()).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    const { access_token } = login.json();
+    // A refresh token it obtained some other way (here the built-in client's) is refused before it is looked at.
+    const { refresh_token } = (await postToken(app.app, { username: 'johndoe', password: 'secret' })).json();
+    assertUnauthorizedClient(await postToken(app.app, { grant_type: 'refresh_token', refresh_token }, { authorization: passwordOnly }), 'refresh_token');
+    assert.equal((await postToken(app.app, { grant_type: 'refresh_token', refresh_token })).statusCode, 200, 'nothing was rotated or revoked');
+    // Its session is a real one all the same: the access token works, and logout ends it.
     assert.equal((await me(app, access_token)).statusCode, 200);
+    const logout = await app.app.inject({ method: 'POST', url: '/logout', headers: { authorization: `Bearer ${access_token}` } });
+    assert.ok(logout.statusCode < 300, logout.body);
+    assert.equal((await me(app, access_token)).statusCode, 401);
   });
 });

@@ -123,5 +123,8 @@ async function attemptLogin(
   }
   const { token, expiresIn } = await deps.signer.sign({ sub: user.username, clientId: request.client.id, scope, sid });
   audit('login.success', { ...attempt, session: sid, scopes: scope });
-  return { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope, refresh_token: refresh.token };
+  const response: TokenResponse = { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope };
+  // The session exists either way (its access tokens carry its sid, so logout and revocation reach
+  // them); only a client allowed the refresh grant is handed the means to extend it.
+  return request.client.grantTypes.includes('refresh_token') ? { ...response, refresh_token: refresh.token } : response;
 }

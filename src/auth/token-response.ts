@@ -6,5 +6,6 @@ export interface TokenResponse {
   readonly expires_in: number;
   /** The scope of the access token, space-separated. */
   readonly scope: string;
-  readonly refresh_token: string;
+  /** Omitted for a client that may not use the refresh grant: it could never redeem one. */
+  readonly refresh_token?: string;
 }

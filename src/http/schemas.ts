@@ -38,7 +38,9 @@ export const TokenResponseBody = Type.Object(
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
     scope: Type.String({ description: 'The granted scopes, space-separated' }),
-    refresh_token: Type.String({ description: 'Single use: each refresh returns a new one' }),
+    refresh_token: Type.Optional(
+      Type.String({ description: 'Single use: each refresh returns a new one. Omitted for a client not allowed the refresh_token grant' }),
+    ),
   },
 
 );
