@@ -81,7 +81,8 @@ async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
  *
  * The check and the count are separate steps, so concurrent attempts from one address may
  * overshoot the limit by the number in flight at once; for logins that is bounded by the hash
- * concurrency and queue (beyond them /token answers 503 without checking anything). Closing the gap
+ * concurrency and queue, and by the 16 attempts that may wait their turn at any one account
+ * (beyond those /token answers 503 without checking anything). Closing the gap
  * would mean counting each attempt on arrival and taking successes back, but @fastify/rate-limit's
  * stores offer only `incr` and `read`, no decrement, and counting successes too would lock out
  * busy, honest addresses. Guesses at one account are bounded exactly by the per-account throttle.
