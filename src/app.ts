@@ -129,7 +129,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
   await app.register(async (scope) => healthRoutes(scope, services.store));
   await app.register(async (scope) => revocationRoutes(scope, services));
   await app.register(async (scope) => logoutRoutes(scope, services));
-  await app.register(async (scope) => metadataRoute(scope, config.issuer, services.scopes));
+  await app.register(async (scope) => metadataRoute(scope, config.issuer, services.scopes, config.passwordGrant));
   await app.register(async (scope) => accountRoutes(scope, services));
   await app.register(async (scope) => adminUsersRoutes(scope, services));
   return app;

@@ -41,6 +41,15 @@ describe('GATEHOUSE_PASSWORD_GRANT', () => {
     }
   });
 
+  test('off: the RFC 8414 metadata no longer lists the password grant; limited to some clients, it still does', async (t) => {
+    const metadata = async (policy: string) => {
+      const app = await appFor(t, { GATEHOUSE_PASSWORD_GRANT: policy });
+      return (await app.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json().grant_types_supported;
+    };
+    assert.deepEqual(await metadata('off'), ['refresh_token']);
+    assert.deepEqual(await metadata('svc'), ['password', 'refresh_token']);
+  });
+
   test('off: sessions opened before still refresh', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-grants-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
