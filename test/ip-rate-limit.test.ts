@@ -210,6 +210,10 @@ describe('failed-login limit shared through Redis (REDIS_URL)', () => {
     assertThrottled(await login(second.app, 'secret', { remoteAddress: address }), 'second instance');
     const other = await login(second.app, 'secret', { remoteAddress: randomAddress() });
     assert.equal(other.statusCode, 200, other.body);
+    // Another deployment on the same Redis (another issuer) keeps its own counts.
+    const elsewhere = await withApp(t, { ...env, GATEHOUSE_ISSUER: 'https://staging.example.com' });
+    const unshared = await login(elsewhere.app, 'secret', { remoteAddress: address });
+    assert.equal(unshared.statusCode, 200, unshared.body);
   });
 
   test('a Redis that is down does not lock anyone out (fail open), and says so in the log', async (t) => {

@@ -8,8 +8,12 @@ import { requestAudit } from './request-audit.js';
 
 /** The window of GATEHOUSE_LOGIN_FAILURES_PER_MINUTE. */
 const WINDOW_MS = 60_000;
-/** Redis keys are `gatehouse-ip-<address>`. */
-const REDIS_NAMESPACE = 'gatehouse-ip-';
+/**
+ * Redis keys are `gatehouse-ip-<issuer>-<address>`: the instances of one deployment share an issuer
+ * (their tokens name it), so they share counts, while another deployment on the same Redis (staging
+ * beside production) keeps its own.
+ */
+const redisNamespace = (issuer: string) => `gatehouse-ip-${issuer}-`;
 /** How long a login may wait on Redis before the limiter is skipped for it. */
 const REDIS_TIMEOUT_MS = 500;
 
@@ -44,7 +48,7 @@ export async function registerFailureRateLimit(app: FastifyInstance, config: Con
     max: config.loginFailuresPerMinute,
     timeWindow: WINDOW_MS,
     skipOnError: false,
-    ...(redis === undefined ? {} : { redis, nameSpace: REDIS_NAMESPACE }),
+    ...(redis === undefined ? {} : { redis, nameSpace: redisNamespace(config.issuer) }),
   });
 }
 
