@@ -62,9 +62,10 @@ export async function serve(env: Record<string, string | undefined> = process.en
       `the current signing key is ${signing.alg}, so tokens are ${signing.alg}: GATEHOUSE_SIGNING_ALG=${config.signingAlg} applies to keys generated later; run "gatehouse keys rotate" to make a new ${config.signingAlg} key current`,
     );
   }
-  if (config.production && config.issuerDefaulted) {
+  if (config.issuerDefaulted && (config.production || WILDCARD_HOSTS.has(config.host))) {
     // Every token names its issuer, and verifiers compare it exactly: behind a load balancer,
-    // instances that each derive it from their own HOST and PORT refuse one another's tokens.
+    // instances that each derive it from their own HOST and PORT refuse one another's tokens, and
+    // an issuer naming all interfaces (http://0.0.0.0:8000) is an address no client can use.
     app.log.warn(
       { issuer: config.issuer },
       `GATEHOUSE_ISSUER is not set, so tokens name ${config.issuer} as their issuer: set it to the public URL clients use, the same on every instance`,
@@ -74,6 +75,9 @@ export async function serve(env: Record<string, string | undefined> = process.en
   printBanner(config, demoUsers);
   return config.issuer;
 }
+
+/** Listening addresses meaning every interface: no client reaches the server by them. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 
 // PORT=0 asks for any free port; find it first so the issuer (and so every token) names it.
 function freePort(host: string): Promise<number> {

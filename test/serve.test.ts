@@ -134,6 +134,20 @@ describe('running the server', () => {
     }
   });
 
+  test('listening on all interfaces without GATEHOUSE_ISSUER warns in every mode: http://0.0.0.0 is no client\'s address', async () => {
+    const server = await spawnServer([], { DATABASE_URL: join(dir, 'wildcard-issuer.db'), HOST: '0.0.0.0' });
+    try {
+      const deadline = Date.now() + 5_000;
+      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_ISSUER is not set'));
+      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const warning = warningLine();
+      assert.ok(warning, server.stdout());
+      assert.match((JSON.parse(warning) as { msg: string }).msg, /tokens name http:\/\/0\.0\.0\.0:\d+ as their issuer/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('without --demo no users are created', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'plain.db') });
     try {
