@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createAuthServices } from './auth/auth-services.js';
+import { BUILT_IN_CLIENT } from './auth/clients.js';
 import { systemClock } from './auth/clock.js';
 import { checkDemoUsers, seedDemoUsers, type DemoUserState } from './auth/demo-users.js';
 import { buildApp } from './app.js';
@@ -61,6 +62,15 @@ export async function serve(env: Record<string, string | undefined> = process.en
       { kid: signing.kid, alg: signing.alg },
       `the current signing key is ${signing.alg}, so tokens are ${signing.alg}: GATEHOUSE_SIGNING_ALG=${config.signingAlg} applies to keys generated later; run "gatehouse keys rotate" to make a new ${config.signingAlg} key current`,
     );
+  }
+  if (Array.isArray(config.passwordGrant)) {
+    // A typo in the list locks that client out of logging in with nothing else to say why; the
+    // built-in client needs no registration.
+    for (const id of config.passwordGrant) {
+      if (id !== BUILT_IN_CLIENT.id && (await store.findClient(id)) === undefined) {
+        app.log.warn({ client: id }, `GATEHOUSE_PASSWORD_GRANT names ${id}, which is no registered client: register it with "gatehouse clients add ${id}"`);
+      }
+    }
   }
   if (config.issuerDefaulted && (config.production || WILDCARD_HOSTS.has(config.host))) {
     // Every token names its issuer, and verifiers compare it exactly: behind a load balancer,

@@ -148,6 +148,22 @@ describe('running the server', () => {
     }
   });
 
+  test('GATEHOUSE_PASSWORD_GRANT naming an unregistered client is warned about at start', async () => {
+    const server = await spawnServer([], { DATABASE_URL: join(dir, 'grant-list.db'), GATEHOUSE_PASSWORD_GRANT: 'gatehouse, nosuch' });
+    try {
+      const deadline = Date.now() + 5_000;
+      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_PASSWORD_GRANT names'));
+      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const warning = warningLine();
+      assert.ok(warning, server.stdout());
+      assert.equal((JSON.parse(warning) as { client: string }).client, 'nosuch');
+      // The built-in client is always there: only the unknown one is named.
+      assert.equal(server.stdout().split('\n').filter((line) => line.includes('GATEHOUSE_PASSWORD_GRANT names')).length, 1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('without --demo no users are created', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'plain.db') });
     try {
