@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WEAK_SECRETS } from './helpers/hs256-secrets.js';
 import { runCli } from './helpers/run-cli.js';
-import { runServerToExit, spawnServer } from './helpers/spawn-server.js';
+import { runServerToExit, spawnServer, type RunningServer } from './helpers/spawn-server.js';
 
 let dir: string;
 before(() => {
@@ -18,6 +18,19 @@ const form = (fields: Record<string, string>) => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(fields).toString(),
 });
+
+/**
+ * The first line of the server's log that contains `text`. The log is written by another stream
+ * than the banner, so it may arrive just after the server says it is listening.
+ */
+async function logLine(server: RunningServer, text: string): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  const find = () => server.stdout().split('\n').find((line) => line.includes(text));
+  while (find() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const line = find();
+  assert.ok(line, `no log line with "${text}" in: ${server.stdout()}`);
+  return line;
+}
 
 describe('running the server', () => {
   test('demo mode creates the SQLite file, seeds the tutorial users and prints the docs URL and credentials', async () => {
@@ -113,12 +126,7 @@ describe('running the server', () => {
   test('production without GATEHOUSE_ISSUER warns at start that tokens name http://HOST:PORT', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'prod-issuer.db'), NODE_ENV: 'production' });
     try {
-      // The log is written by another stream than the banner: it may arrive just after it.
-      const deadline = Date.now() + 5_000;
-      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_ISSUER is not set'));
-      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const warning = warningLine();
-      assert.ok(warning, server.stdout());
+      const warning = await logLine(server, 'GATEHOUSE_ISSUER is not set');
       const { level, msg } = JSON.parse(warning) as { level: number; msg: string };
       assert.equal(level, 40, 'logged as a warning');
       assert.equal(msg, `GATEHOUSE_ISSUER is not set, so tokens name ${server.url} as their issuer: set it to the public URL clients use, the same on every instance`);
@@ -137,11 +145,7 @@ describe('running the server', () => {
   test('listening on all interfaces without GATEHOUSE_ISSUER warns in every mode: http://0.0.0.0 is no client\'s address', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'wildcard-issuer.db'), HOST: '0.0.0.0' });
     try {
-      const deadline = Date.now() + 5_000;
-      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_ISSUER is not set'));
-      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const warning = warningLine();
-      assert.ok(warning, server.stdout());
+      const warning = await logLine(server, 'GATEHOUSE_ISSUER is not set');
       assert.match((JSON.parse(warning) as { msg: string }).msg, /tokens name http:\/\/0\.0\.0\.0:\d+ as their issuer/);
     } finally {
       await server.stop();
@@ -151,11 +155,7 @@ describe('running the server', () => {
   test('GATEHOUSE_PASSWORD_GRANT naming an unregistered client is warned about at start', async () => {
     const server = await spawnServer([], { DATABASE_URL: join(dir, 'grant-list.db'), GATEHOUSE_PASSWORD_GRANT: 'gatehouse, nosuch' });
     try {
-      const deadline = Date.now() + 5_000;
-      const warningLine = () => server.stdout().split('\n').find((line) => line.includes('GATEHOUSE_PASSWORD_GRANT names'));
-      while (warningLine() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const warning = warningLine();
-      assert.ok(warning, server.stdout());
+      const warning = await logLine(server, 'GATEHOUSE_PASSWORD_GRANT names');
       assert.equal((JSON.parse(warning) as { client: string }).client, 'nosuch');
       // The built-in client is always there: only the unknown one is named.
       assert.equal(server.stdout().split('\n').filter((line) => line.includes('GATEHOUSE_PASSWORD_GRANT names')).length, 1);
