@@ -65,6 +65,15 @@ describe('pipelined requests', () => {
     assert.deepEqual(statuses, [200, 401, 200, 204, 401, 200], raw);
   });
 
+  test('an unsafe request waits for the answers to those before it: GET /users/me then POST /logout is 200, 204 (was at times 401, 204)', async () => {
+    // A fresh token is read from the database, so the GET would otherwise race the logout.
+    for (let i = 0; i < 40; i++) {
+      const token = await login(t.app);
+      const { statuses, raw } = await pipeline(request('GET', '/users/me', token), request('POST', '/logout', token, true));
+      assert.deepEqual(statuses, [200, 204], `run ${i}: ${raw}`);
+    }
+  });
+
   test('requests held behind an unsafe one on a connection the client closes are dropped, and the server carries on', async () => {
     const token = await seenToken();
     const before = t.logs.length;
