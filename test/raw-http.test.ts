@@ -63,6 +63,29 @@ describe('a client that aborts its request', () => {
     }
     assert.equal(t.logs.some((line) => line.msg === 'database unavailable'), false);
   });
+
+  test('the audit line of a request it aborted while it ran still carries the client address (it had no ip field)', async () => {
+    const form = 'username=johndoe&password=secret';
+    const token = await login(t.app);
+    for (const [event, bytes] of [
+      ['login.success', `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`],
+      ['logout', `POST /logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`],
+    ] as const) {
+      const before = t.logs.length;
+      const received = new Promise((resolve) => t.app.server.once('request', resolve));
+      const { socket, closed } = await open(bytes);
+      await received;
+      // A reset, not a FIN: the server's socket is destroyed at once, its address gone.
+      socket.resetAndDestroy();
+      await closed;
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && line === undefined; i++) {
+        await sleep(20);
+        line = t.logs.slice(before).find((entry) => entry.audit === event);
+      }
+      assert.equal(line?.ip, '127.0.0.1', JSON.stringify(line));
+    }
+  });
 });
 
 interface RawResponse {
