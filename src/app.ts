@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import type { AuthServices } from './auth/auth-services.js';
 import type { Config } from './config.js';
 import { recheckAfterBody } from './http/authenticate.js';
+import { keepClientAddresses } from './http/client-address.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
 import { acceptUtf8JsonOnly } from './http/json-body.js';
-import { deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation, refuseTunnels } from './http/protocol-rules.js';
+import { answerHalfClosedClients, deferUnmetExpectations, LENIENT_NODE_OPTIONS, protocolViolation, refuseTunnels } from './http/protocol-rules.js';
 import { orderPipelinedRequests } from './http/pipelined-requests.js';
 import { logAudit } from './http/request-audit.js';
 import { requestIdGenerator } from './http/request-ids.js';
@@ -92,6 +93,9 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     trustProxy: config.trustProxy === undefined ? false : [...config.trustProxy],
   });
 
+  // Before anything reads an address: audit lines carry it even once the connection is gone.
+  keepClientAddresses(app.server);
+  answerHalfClosedClients(app.server);
   deferUnmetExpectations(app.server);
   refuseTunnels(app.server);
   app.decorateRequest('principal', null);

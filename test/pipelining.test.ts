@@ -65,7 +65,16 @@ describe('pipelined requests', () => {
     assert.deepEqual(statuses, [200, 401, 200, 204, 401, 200], raw);
   });
 
-  test('requests held behind an unsafe one on a connection the client closes are dropped, and the server carries on', async () => {
+  test('an unsafe request waits for the answers to those before it: GET /users/me then POST /logout is 200, 204 (was at times 401, 204)', async () => {
+    // A fresh token is read from the database, so the GET would otherwise race the logout.
+    for (let i = 0; i < 40; i++) {
+      const token = await login(t.app);
+      const { statuses, raw } = await pipeline(request('GET', '/users/me', token), request('POST', '/logout', token, true));
+      assert.deepEqual(statuses, [200, 204], `run ${i}: ${raw}`);
+    }
+  });
+
+  test('requests held behind an unsafe one on a connection the client resets are dropped, and the server carries on', async () => {
     const token = await seenToken();
     const before = t.logs.length;
     const socket = connect(port, '127.0.0.1');
@@ -79,12 +88,61 @@ describe('pipelined requests', () => {
         request('GET', '/users/me', token),
     );
     await sleep(2);
-    socket.destroy();
+    // A reset: a FIN alone only says the client has sent all its requests, and they are answered.
+    socket.resetAndDestroy();
     await sleep(300);
     // The held logout never ran: the token still works.
     assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
     assert.deepEqual(t.logs.slice(before).filter((line) => (line.level as number) >= 40), []);
     const { statuses } = await pipeline(request('POST', '/logout', token), request('GET', '/users/me', token, true));
     assert.deepEqual(statuses, [204, 401]);
+  });
+});
+
+describe('a malformed request pipelined after valid ones', () => {
+  const form = 'username=johndoe&password=secret';
+  const tokenRequest = (close: boolean) =>
+    `POST /token HTTP/1.1\r\nHost: a\r\n${close ? 'Connection: close\r\n' : ''}Content-Type: application/x-www-form-urlencoded\r\n` +
+    `Content-Length: ${form.length}\r\n\r\n${form}`;
+
+  test('the requests before it are answered first, then it is refused and the connection closed (the refusal cut their answers off)', async () => {
+    const cases: [string, number][] = [
+      ['BLAH BLAH\r\n\r\n', 400],
+      [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ];
+    for (const [malformed, status] of cases) {
+      const token = await seenToken();
+      const { statuses, raw } = await pipeline(request('GET', '/users/me', token), request('POST', '/logout', token), malformed);
+      assert.deepEqual(statuses, [200, 204, status], raw);
+      assert.match(raw, /Connection: close\r\n\r\n\{"error":"invalid_request"/);
+      assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 401);
+    }
+    const login = await pipeline(tokenRequest(false), 'BLAH BLAH\r\n\r\n');
+    assert.deepEqual(login.statuses, [200, 400], login.raw);
+    assert.match(login.raw, /"access_token":"/);
+  });
+
+  test('after an answer with Connection: close, the connection just closes (it was a bare 400, though the login succeeded)', async () => {
+    const before = t.logs.length;
+    const started = Date.now();
+    const { statuses, raw } = await pipeline(tokenRequest(true), request('GET', '/healthz'));
+    assert.ok(Date.now() - started < 3000, 'the server closed the connection');
+    assert.deepEqual(statuses, [200], raw);
+    assert.match(raw, /connection: close/i);
+    assert.match(raw, /"access_token":"[^"]+"/);
+    assert.equal(t.logs.slice(before).filter((line) => line.audit === 'login.success').length, 1);
+  });
+
+  test('a client gone before the answers gets nothing more, and the server carries on', async () => {
+    const before = t.logs.length;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => {});
+    socket.write(tokenRequest(false) + 'BLAH BLAH\r\n\r\n');
+    await sleep(2);
+    socket.resetAndDestroy();
+    await sleep(300);
+    assert.deepEqual(t.logs.slice(before).filter((line) => (line.level as number) >= 40), []);
+    assert.deepEqual((await pipeline(request('GET', '/healthz', undefined, true))).statuses, [200]);
   });
 });

@@ -63,6 +63,86 @@ describe('a client that aborts its request', () => {
     }
     assert.equal(t.logs.some((line) => line.msg === 'database unavailable'), false);
   });
+
+  test('the audit line of a request it aborted while it ran still carries the client address (it had no ip field)', async () => {
+    const form = 'username=johndoe&password=secret';
+    const token = await login(t.app);
+    for (const [event, bytes] of [
+      ['login.success', `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`],
+      ['logout', `POST /logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`],
+    ] as const) {
+      const before = t.logs.length;
+      const received = new Promise((resolve) => t.app.server.once('request', resolve));
+      const { socket, closed } = await open(bytes);
+      await received;
+      // A reset, not a FIN: the server's socket is destroyed at once, its address gone.
+      socket.resetAndDestroy();
+      await closed;
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && line === undefined; i++) {
+        await sleep(20);
+        line = t.logs.slice(before).find((entry) => entry.audit === event);
+      }
+      assert.equal(line?.ip, '127.0.0.1', JSON.stringify(line));
+    }
+  });
+});
+
+describe('a client that half-closes its side after its request', () => {
+  test('is answered, then the server closes the connection (async routes were never answered)', async () => {
+    for (const [method, url, status] of [
+      ['GET', '/users/me', 200],
+      ['POST', '/logout', 204],
+      ['GET', '/healthz', 200],
+    ] as const) {
+      // A fresh token: the route reads the database before it answers.
+      const token = await login(t.app);
+      const accepted = new Promise<Socket>((resolve) => t.app.server.once('connection', resolve));
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('error', () => {});
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const serverSide = await accepted;
+      const serverClosed = new Promise<void>((resolve) => serverSide.once('close', () => resolve()));
+      socket.end(`${method} ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${method === 'POST' ? 'Content-Length: 0\r\n' : ''}\r\n`);
+      const timer = setTimeout(() => socket.destroy(), 5000);
+      await closed;
+      clearTimeout(timer);
+      assert.equal(parse(data).status, status, `${method} ${url}: ${data}`);
+      await Promise.race([serverClosed, sleep(2000).then(() => assert.fail(`${method} ${url}: the server kept its side open`))]);
+    }
+  });
+
+  test('with no request, or one cut short, the server closes its side too (nothing lingers half-open)', async () => {
+    for (const [bytes, status] of [
+      ['', undefined],
+      ['GET /users/me HTTP/1.1\r\nHost: x\r\n', 400],
+      ['POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\nabc', 400],
+    ] as const) {
+      const accepted = new Promise<Socket>((resolve) => t.app.server.once('connection', resolve));
+      const { socket, received, closed } = await open('');
+      const serverClosed = new Promise<void>((resolve) => void accepted.then((serverSide) => serverSide.once('close', () => resolve())));
+      await accepted;
+      socket.end(bytes);
+      await Promise.race([Promise.all([closed, serverClosed]), sleep(2000).then(() => assert.fail(`${JSON.stringify(bytes)}: still open`))]);
+      assert.equal(received() === '' ? undefined : parse(received()).status, status, received());
+    }
+  });
+
+  test('pipelined requests before the half-close are all answered', async () => {
+    const token = await login(t.app);
+    const { socket, received, closed } = await open('');
+    socket.end(
+      `GET /users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n` +
+        `POST /logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n` +
+        `GET /users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    );
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    await closed;
+    clearTimeout(timer);
+    assert.deepEqual([...received().matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1])), [200, 204, 401], received());
+  });
 });
 
 interface RawResponse {

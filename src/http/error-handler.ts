@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { OAUTH_PATHS } from './oauth-endpoint.js';
@@ -105,19 +105,42 @@ function rawClientErrorResponse([status, text]: readonly [number, string], extra
 const RAW_CLIENT_ERRORS = new Map(Object.entries(CLIENT_ERRORS).map(([code, kind]) => [code, rawClientErrorResponse(kind)]));
 const RAW_MALFORMED = rawClientErrorResponse(MALFORMED);
 
+/** Set on a socket whose client error is being answered: Node reports it again for every later chunk. */
+const ANSWERING = Symbol('client error being answered');
+type HttpSocket = Duplex & { _httpMessage?: ServerResponse | null; [ANSWERING]?: true };
+
 /**
  * Answers what Node's HTTP server refuses on the raw socket, before any route or hook: bad
  * framing, conflicting lengths, oversized headers (431), a request slower than `requestTimeout`
- * (408). Nothing is written once a response has begun on the socket: more bytes would corrupt it.
+ * (408). The requests the client pipelined before the refused one are answered first, in order:
+ * they may already have changed something (a logout, a login), and the client must learn it.
+ * Then the refusal, and the connection closes: nothing after the bad bytes can be parsed.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  // The `_httpMessage` test is Node's own (socketOnError): an in-flight response has begun.
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
+  const httpSocket = socket as HttpSocket;
+  if (httpSocket[ANSWERING] === true) return;
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  socket.end(RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED);
+  httpSocket[ANSWERING] = true;
+  answerAfterEarlierRequests(httpSocket, RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED);
+}
+
+function answerAfterEarlierRequests(socket: HttpSocket, answer: string): void {
+  // Lost meanwhile, or closing after an earlier answer that said `Connection: close` (RFC 9112
+  // §9.6): nothing more is written.
+  if (!socket.writable) return;
+  // Node's in-flight response, the first of those not yet finished: they finish in order.
+  const inFlight = socket._httpMessage;
+  // Its request whole, it is an earlier request's; begun, the refused request's own (its body was
+  // cut short) that more bytes would corrupt. Either is finished first; 'close' also comes alone
+  // when the connection is lost, and Node then hands the socket to the next response.
+  if (inFlight != null && (inFlight.req.complete || inFlight.headersSent)) {
+    inFlight.once('close', () => answerAfterEarlierRequests(socket, answer));
+    return;
+  }
+  socket.end(answer);
 }
 
 /**

@@ -13,11 +13,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /**
  * Serves the requests a client pipelines on one connection after an unsafe one (POST, PUT...) only
- * once that request has been answered. Node hands every pipelined request to the app as soon as
- * its headers are parsed, so `POST /logout` then `GET /users/me` with the same token answered the
- * GET 200, checked before the logout had ended the session. RFC 9112 §9.3.2 lets a server serve
- * only safe requests in parallel; a client pipelining after an unsafe one expects it to have taken
- * effect. Registered first, so a held request runs none of the other hooks until it is released.
+ * once that request has been answered, and an unsafe one only once every request before it has
+ * been. Node hands every pipelined request to the app as soon as its headers are parsed, so
+ * `POST /logout` then `GET /users/me` with the same token answered the GET 200, checked before the
+ * logout had ended the session, and `GET /users/me` then `POST /logout` at times answered the GET
+ * 401. RFC 9112 §9.3.2 lets a server serve only safe requests in parallel; a client pipelining
+ * expects each request to see what those before it did, and none to see what those after it do.
+ * Registered first, so a held request runs none of the other hooks until it is released.
  */
 export function orderPipelinedRequests(app: FastifyInstance): void {
   // Callback-style and allocation-free unless an unsafe request is in flight: it runs on every request.
@@ -36,7 +38,12 @@ function admit(reply: FastifyReply, done: HookHandlerDoneFunction): void {
   socket[UNSAFE_IN_FLIGHT] = [];
   // 'close' follows 'finish' on every response, and comes alone when the connection is lost first.
   reply.raw.once('close', () => release(socket));
-  done();
+  // Node gives a response the socket only once the responses before it have finished, in order:
+  // none yet means a request before this one is still unanswered, perhaps still running.
+  if (reply.raw.socket !== null) return done();
+  // The connection lost first, the socket never comes: the unsafe request is dropped, never served.
+  // Resumed on the next tick, outside Node's hand-over of the socket from the previous response.
+  reply.raw.once('socket', () => process.nextTick(done));
 }
 
 function release(socket: PipelinedSocket): void {

@@ -27,6 +27,19 @@ export function refuseTunnels(server: Server): void {
   server.on('connect', (_request, socket) => answerConnect(socket));
 }
 
+/**
+ * Answers a client that half-closes its side once it has sent its requests, as `socket.end(request)`
+ * does: Node by default ended the connection on the client's FIN, so a request still running (any
+ * route that awaits) was carried out but never answered. Allowed half-open, Node closes the
+ * connection after the last pending response instead, at once if none is pending; a request cut
+ * short by the FIN is refused 400 either way. Nothing lingers half-open: no request can follow
+ * the FIN, so no keep-alive wait starts and no request is left arriving.
+ */
+export function answerHalfClosedClients(server: Server): void {
+  // Node's own switch, not in its type definitions: socketOnEnd in lib/_http_server.js reads it.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+}
+
 /** Node's test for the 100-continue expectation, which it meets itself. */
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
