@@ -252,6 +252,20 @@ describe('answers Node makes before any route', () => {
   });
 });
 
+describe('a request refused before its body, whose body then comes malformed', () => {
+  test('gets one answer, the refusal, and the connection closes (a 400 used to follow it)', async () => {
+    // No token: 401 is decided before the body is read; then the chunked framing breaks.
+    const { socket, received, closed } = await open(
+      'PUT /users/me/password HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    for (let i = 0; i < 40 && !received().includes('}'); i++) await sleep(25);
+    assert.match(received(), /^HTTP\/1\.1 401 /);
+    socket.write('not-a-chunk-size\r\n\r\n');
+    await closed;
+    assert.equal(received().match(/^HTTP\/1\.1 /gm)?.length, 1, received());
+  });
+});
+
 describe('a request body that trickles in', () => {
   test('is cut off with 408 after GATEHOUSE_REQUEST_TIMEOUT (the socket stayed open over 100 s)', async (c) => {
     const slow = await createTestApp({ env: { GATEHOUSE_REQUEST_TIMEOUT: '1' } });

@@ -133,11 +133,16 @@ function answerAfterEarlierRequests(socket: HttpSocket, answer: string): void {
   if (!socket.writable) return;
   // Node's in-flight response, the first of those not yet finished: they finish in order.
   const inFlight = socket._httpMessage;
-  // Its request whole, it is an earlier request's; begun, the refused request's own (its body was
-  // cut short) that more bytes would corrupt. Either is finished first; 'close' also comes alone
-  // when the connection is lost, and Node then hands the socket to the next response.
-  if (inFlight != null && (inFlight.req.complete || inFlight.headersSent)) {
+  // Its request whole, it is an earlier request's: finished first. 'close' also comes alone when
+  // the connection is lost, and Node then hands the socket to the next response.
+  if (inFlight != null && inFlight.req.complete) {
     inFlight.once('close', () => answerAfterEarlierRequests(socket, answer));
+    return;
+  }
+  // Begun, it is the refused request's own answer (decided before its body, which came malformed):
+  // it is finished, and the connection closes without a second answer to the same request.
+  if (inFlight != null && inFlight.headersSent) {
+    inFlight.once('close', () => socket.end());
     return;
   }
   socket.end(answer);
