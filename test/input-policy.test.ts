@@ -30,6 +30,38 @@ describe('input policy', () => {
     assert.equal(paired.statusCode, 201, 'paired surrogates (an emoji) are fine');
   });
 
+  test('a lone surrogate in full_name or email is 422: it was accepted and echoed, yet stored as U+FFFD', async () => {
+    for (const [field, value, rule] of [
+      ['full_name', '\ud800x', 'full name must be valid Unicode text (no lone surrogates)'],
+      ['full_name', 'x\udfff', 'full name must be valid Unicode text (no lone surrogates)'],
+      ['email', 'a\ud800@example.com', 'email must be valid Unicode text (no lone surrogates)'],
+    ] as const) {
+      const response = await createUser({ username: 'lone', password: 'a-long-enough-password', [field]: value });
+      assert.equal(response.statusCode, 422, `${field}: ${response.body}`);
+      assert.deepEqual(response.json(), { detail: rule });
+    }
+    assert.equal(await t.services.users.find('lone'), undefined);
+    const paired = await createUser({ username: 'paired', password: 'a-long-enough-password', full_name: 'Key \u{1F511}' });
+    assert.equal(paired.statusCode, 201, 'paired surrogates (an emoji) are fine');
+    assert.equal(paired.json().full_name, 'Key \u{1F511}');
+  });
+
+  test('control characters in full_name or email are 422 (NUL, escape and line breaks were accepted)', async () => {
+    for (const [field, value, rule] of [
+      ['full_name', 'a\u0000b', 'full name must not contain control characters'],
+      ['full_name', '\u001b[2Jgone', 'full name must not contain control characters'],
+      ['full_name', 'two\nlines', 'full name must not contain control characters'],
+      ['full_name', 'c1\u0085', 'full name must not contain control characters'],
+      ['email', 'a\u0000@b', 'email must not contain control characters'],
+      ['email', 'a\u007f@example.com', 'email must not contain control characters'],
+    ] as const) {
+      const response = await createUser({ username: 'control', password: 'a-long-enough-password', [field]: value });
+      assert.equal(response.statusCode, 422, `${field} ${JSON.stringify(value)}: ${response.body}`);
+      assert.deepEqual(response.json(), { detail: rule });
+    }
+    assert.equal(await t.services.users.find('control'), undefined);
+  });
+
   test('an email longer than 254 bytes is 422 naming the limit (10,000 characters were accepted)', async () => {
     for (const local of ['a'.repeat(10_000), 'a'.repeat(243)]) {
       const email = `${local}@example.com`;
