@@ -117,6 +117,27 @@ describe('input policy', () => {
     }
   });
 
+  test('a JSON route given text/plain is 415 like any other media type, not 422 "body must be object"', async () => {
+    const grace = await login(t.app, 'grace', 'grace-first-password');
+    for (const [method, url, token] of [
+      ['POST', '/admin/users', admin],
+      ['PUT', '/admin/users/grace/scopes', admin],
+      ['PUT', '/users/me/password', grace],
+    ] as const) {
+      for (const type of ['text/plain', 'text/plain; charset=utf-8']) {
+        const response = await t.app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+          payload: '{"username":"plain","password":"a-long-enough-password","scopes":["me"]}',
+        });
+        assert.equal(response.statusCode, 415, `${method} ${url} ${type}: ${response.body}`);
+        assert.deepEqual(response.json(), { detail: 'Unsupported Media Type' });
+      }
+    }
+    assert.equal(await t.services.users.find('plain'), undefined);
+  });
+
   test('the OpenAPI document lists the 415 of every route that takes JSON', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     for (const [path, method] of [['/admin/users', 'post'], ['/users/me/password', 'put'], ['/admin/users/{username}/scopes', 'put'], ['/admin/users/{username}/password', 'put']]) {
