@@ -238,6 +238,12 @@ export class UnsupportedMediaType extends GatehouseError {
   readonly status = 415;
 }
 
+/** A body whose bytes are not the UTF-8 its media type requires; decoding them would replace them with U+FFFD. */
+export class InvalidUtf8 extends GatehouseError {
+  readonly code = 'invalid_utf8';
+  readonly status = 400;
+}
+
 /** Thrown by the store when a unique username is taken. */
 export class UserExists extends GatehouseError {
   readonly code = 'user_exists';

@@ -30,6 +30,38 @@ describe('input policy', () => {
     assert.equal(paired.statusCode, 201, 'paired surrogates (an emoji) are fine');
   });
 
+  test('a lone surrogate in full_name or email is 422: it was accepted and echoed, yet stored as U+FFFD', async () => {
+    for (const [field, value, rule] of [
+      ['full_name', '\ud800x', 'full name must be valid Unicode text (no lone surrogates)'],
+      ['full_name', 'x\udfff', 'full name must be valid Unicode text (no lone surrogates)'],
+      ['email', 'a\ud800@example.com', 'email must be valid Unicode text (no lone surrogates)'],
+    ] as const) {
+      const response = await createUser({ username: 'lone', password: 'a-long-enough-password', [field]: value });
+      assert.equal(response.statusCode, 422, `${field}: ${response.body}`);
+      assert.deepEqual(response.json(), { detail: rule });
+    }
+    assert.equal(await t.services.users.find('lone'), undefined);
+    const paired = await createUser({ username: 'paired', password: 'a-long-enough-password', full_name: 'Key \u{1F511}' });
+    assert.equal(paired.statusCode, 201, 'paired surrogates (an emoji) are fine');
+    assert.equal(paired.json().full_name, 'Key \u{1F511}');
+  });
+
+  test('control characters in full_name or email are 422 (NUL, escape and line breaks were accepted)', async () => {
+    for (const [field, value, rule] of [
+      ['full_name', 'a\u0000b', 'full name must not contain control characters'],
+      ['full_name', '\u001b[2Jgone', 'full name must not contain control characters'],
+      ['full_name', 'two\nlines', 'full name must not contain control characters'],
+      ['full_name', 'c1\u0085', 'full name must not contain control characters'],
+      ['email', 'a\u0000@b', 'email must not contain control characters'],
+      ['email', 'a\u007f@example.com', 'email must not contain control characters'],
+    ] as const) {
+      const response = await createUser({ username: 'control', password: 'a-long-enough-password', [field]: value });
+      assert.equal(response.statusCode, 422, `${field} ${JSON.stringify(value)}: ${response.body}`);
+      assert.deepEqual(response.json(), { detail: rule });
+    }
+    assert.equal(await t.services.users.find('control'), undefined);
+  });
+
   test('an email longer than 254 bytes is 422 naming the limit (10,000 characters were accepted)', async () => {
     for (const local of ['a'.repeat(10_000), 'a'.repeat(243)]) {
       const email = `${local}@example.com`;
@@ -83,6 +115,27 @@ describe('input policy', () => {
       assert.equal(response.statusCode, 201, `${type}: ${response.body}`);
       assert.equal(response.json().full_name, 'Zoë Ångström');
     }
+  });
+
+  test('a JSON route given text/plain is 415 like any other media type, not 422 "body must be object"', async () => {
+    const grace = await login(t.app, 'grace', 'grace-first-password');
+    for (const [method, url, token] of [
+      ['POST', '/admin/users', admin],
+      ['PUT', '/admin/users/grace/scopes', admin],
+      ['PUT', '/users/me/password', grace],
+    ] as const) {
+      for (const type of ['text/plain', 'text/plain; charset=utf-8']) {
+        const response = await t.app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+          payload: '{"username":"plain","password":"a-long-enough-password","scopes":["me"]}',
+        });
+        assert.equal(response.statusCode, 415, `${method} ${url} ${type}: ${response.body}`);
+        assert.deepEqual(response.json(), { detail: 'Unsupported Media Type' });
+      }
+    }
+    assert.equal(await t.services.users.find('plain'), undefined);
   });
 
   test('the OpenAPI document lists the 415 of every route that takes JSON', async () => {

@@ -41,6 +41,21 @@ describe('malformed requests (regressions from the attack review)', () => {
     }
   });
 
+  test('a percent-encoded OAuth path refused with 405 gets the OAuth body, as the router serves it as that path', async () => {
+    for (const [url, allow] of [['/%74oken', 'POST'], ['/toke%6E', 'POST'], ['/%72evoke', 'POST'], ['/introspec%74', 'POST']] as const) {
+      const response = await t.app.inject({ method: 'GET', url });
+      assertOAuthBody(response, 405, 'invalid_request');
+      assert.equal(response.headers.allow, allow, url);
+    }
+    const served = await t.app.inject({
+      method: 'POST',
+      url: '/%74oken',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'username=johndoe&password=secret',
+    });
+    assert.equal(served.statusCode, 200, 'the router serves it as /token');
+  });
+
   test('a path with characters the router gives meaning to (* : ( )) is a 404 or 405, never a 500', async () => {
     for (const [method, url, status, allow] of [
       ['GET', '/admin/users/*/password', 405, 'PUT'],

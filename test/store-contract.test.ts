@@ -117,6 +117,18 @@ for (const backend of BACKENDS.filter((b) => only === undefined || b.name.toLowe
       assert.equal(await store.setUserDisabled('nobody', true, NOW), false);
     });
 
+    test('a username or client id with U+0000 is not found, never an error (PostgreSQL failed with 22021)', async () => {
+      for (const key of ['a\0b', 'alice\0', '\0']) {
+        assert.equal(await store.findUserByUsername(key), undefined);
+        assert.equal(await store.setUserDisabled(key, true, NOW), false);
+        assert.equal(await store.setPasswordHash(key, '$argon2id$y', NOW), false);
+        assert.equal(await store.setUserScopes(key, ['me'], NOW), false);
+        assert.equal(await store.findClient(key), undefined);
+        assert.equal(await store.deleteClient(key, NOW), false);
+      }
+      assert.equal((await store.findUserByUsername('alice'))!.passwordHash, alice.passwordHash, 'alice is untouched');
+    });
+
     test('a hash upgrade applies only if the hash is unchanged since it was read', async () => {
       const user = (await store.findUserByUsername('alice'))!;
       assert.equal(await store.upgradePasswordHash(user.id, 'stale', '$argon2id$upgraded'), false);

@@ -5,6 +5,7 @@ import { noAudit, type Audit } from './audit.js';
 import { BUILT_IN_CLIENT, GRANT_TYPES, hashClientSecret } from './clients.js';
 import type { Clock } from './clock.js';
 import type { ScopeRegistry } from './scopes.js';
+import { hasControlCharacter } from './unicode-text.js';
 
 export interface CreateClientInput {
   readonly id: string;
@@ -50,8 +51,7 @@ export class ClientService {
     if (input.id === BUILT_IN_CLIENT.id) throw new PolicyViolation(`client id "${BUILT_IN_CLIENT.id}" is the built-in client`);
     const name = input.name ?? input.id;
     if (name.length > NAME_MAX_LENGTH) throw new PolicyViolation(`client name is longer than ${NAME_MAX_LENGTH} characters`);
-    // Names are shown in terminals: control characters could restyle or rewrite the screen.
-    if (/\p{Cc}/u.test(name)) throw new PolicyViolation('client name must not contain control characters');
+    if (hasControlCharacter(name)) throw new PolicyViolation('client name must not contain control characters');
     const secret = input.confidential ? randomBytes(SECRET_BYTES).toString('base64url') : undefined;
     const client: ClientRecord = {
       id: input.id,

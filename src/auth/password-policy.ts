@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { PolicyViolation } from '../errors.js';
+import { isWellFormedText } from './unicode-text.js';
 
 /** NIST SP 800-63B §5.1.1.2: at least 8 (we ask 12) and accept at least 64 characters. */
 export const PASSWORD_MIN_LENGTH = 12;
@@ -40,9 +41,8 @@ function breachedPasswords(): ReadonlySet<string> {
  * Throws PolicyViolation naming the rule broken.
  */
 export function assertAcceptablePassword(password: string, username: string): void {
-  // A lone UTF-16 surrogate (possible in JSON, never in a UTF-8 form) has no UTF-8 encoding: it
-  // would be hashed as U+FFFD, so different passwords would collide.
-  if (/\p{Surrogate}/u.test(password)) throw new PolicyViolation('password must be valid Unicode text (no lone surrogates)');
+  // A lone UTF-16 surrogate (possible in JSON, never in a UTF-8 form) would be hashed as U+FFFD.
+  if (!isWellFormedText(password)) throw new PolicyViolation('password must be valid Unicode text (no lone surrogates)');
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) {

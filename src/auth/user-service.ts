@@ -6,6 +6,7 @@ import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { assertAcceptablePassword, normalizePassword } from './password-policy.js';
 import type { ScopeRegistry } from './scopes.js';
+import { hasControlCharacter, isWellFormedText } from './unicode-text.js';
 
 export interface CreateUserInput {
   readonly username: string;
@@ -22,6 +23,16 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets, an address 254. */
 const EMAIL_MAX_BYTES = 254;
+
+/**
+ * Refuses a free-text user field that would not come back as it was sent: a lone surrogate is
+ * stored as U+FFFD (yet was echoed intact), and control characters are no part of a name or an
+ * address, rewrite terminals that list users, and U+0000 cannot be stored on PostgreSQL at all.
+ */
+function assertPlainText(field: string, text: string): void {
+  if (!isWellFormedText(text)) throw new PolicyViolation(`${field} must be valid Unicode text (no lone surrogates)`);
+  if (hasControlCharacter(text)) throw new PolicyViolation(`${field} must not contain control characters`);
+}
 
 /** User administration shared by the CLI, demo seeding and (later) the admin API. */
 export class UserService {
@@ -46,6 +57,8 @@ export class UserService {
         'username must be 1 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit',
       );
     }
+    if (input.email != null) assertPlainText('email', input.email);
+    if (input.fullName != null) assertPlainText('full name', input.fullName);
     if (input.email != null && Buffer.byteLength(input.email, 'utf8') > EMAIL_MAX_BYTES) {
       throw new PolicyViolation(`email must be at most ${EMAIL_MAX_BYTES} bytes long (RFC 5321)`);
     }

@@ -170,7 +170,21 @@ export function answerConnect(socket: Duplex): void {
 
 function isOAuthRoute(request: FastifyRequest): boolean {
   if ((request.routeOptions?.config as RouteFamilyConfig | undefined)?.oauth === true) return true;
-  return OAUTH_PATHS.has(pathOf(request.url));
+  return OAUTH_PATHS.has(routedPath(request.url));
+}
+
+/**
+ * The path of a request URL as the router matches it: percent-decoded, so that `/%74oken`, which
+ * the router serves as /token, is answered as /token when refused too. A malformed escape is left
+ * as it came: no route has such a path.
+ */
+function routedPath(url: string): string {
+  const path = pathOf(url);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The path of a request URL, without its query string. */

@@ -14,3 +14,18 @@ export function notUtf8Text(headers: IncomingHttpHeaders): 'charset' | 'encoding
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8') return 'charset';
   return undefined;
 }
+
+// Fatal: bytes that are not UTF-8 throw, where the default decoder would replace them with U+FFFD.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of a body that must be UTF-8, or undefined when its bytes are not. Replacing them with
+ * U+FFFD, as a lenient decoder does, would make different passwords read as the same one.
+ */
+export function utf8Text(body: Buffer): string | undefined {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    return undefined;
+  }
+}

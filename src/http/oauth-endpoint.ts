@@ -1,7 +1,7 @@
-import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 import type { RouteFamilyConfig } from './error-handler.js';
+import { parseForm } from './form-body.js';
 import { notUtf8Text } from './media-type.js';
 
 /** DESIGN.md §1: an OAuth endpoint's body larger than this is refused with 413. */
@@ -17,7 +17,7 @@ export const OAUTH_PATHS: ReadonlySet<string> = new Set(['/token', '/revoke', '/
  * Prepares an encapsulated scope for OAuth endpoints (token, revocation, introspection): only
  * form bodies are parsed, and any other media type is invalid_request rather than 415.
  */
-export async function acceptFormsOnly(app: FastifyInstance): Promise<void> {
+export function acceptFormsOnly(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   // Form bodies are UTF-8 (RFC 6749 Appendix B); a body in another charset or compressed would be
   // misread, so it is refused rather than guessed at.
@@ -26,7 +26,13 @@ export async function acceptFormsOnly(app: FastifyInstance): Promise<void> {
     if (refused === 'encoding') throw new InvalidRequest('Content-Encoding is not supported');
     if (refused === 'charset') throw new InvalidRequest('The form must be UTF-8');
   });
-  await app.register(formbody, { bodyLimit: OAUTH_BODY_LIMIT });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: OAUTH_BODY_LIMIT }, (_request, body, done) => {
+    try {
+      done(null, parseForm(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new InvalidRequest('Content-Type must be application/x-www-form-urlencoded'), undefined);
   });

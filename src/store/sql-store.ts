@@ -1,6 +1,7 @@
 import { Migrator, sql, type CompiledQuery, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { ClientExists, UserExists } from '../errors.js';
 import { migrationProvider } from './migrations.js';
+import { isStorableKey } from './storable-key.js';
 import type {
   ClientRecord,
   LoginFailures,
@@ -127,6 +128,8 @@ export class SqlStore implements Store {
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    // Skipping the read tells a caller nothing it did not know: no such name is anyone's.
+    if (!isStorableKey(username)) return undefined;
     const row = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     return row && toUser(row);
   }
@@ -158,6 +161,7 @@ export class SqlStore implements Store {
   }
 
   async setUserDisabled(username: string, disabled: boolean, now: number): Promise<boolean> {
+    if (!isStorableKey(username)) return false;
     const result = await this.#db
       .updateTable('users')
       .set({ disabled: disabled ? 1 : 0, updated_at: now })
@@ -167,6 +171,7 @@ export class SqlStore implements Store {
   }
 
   async setPasswordHash(username: string, passwordHash: string, now: number, previousHash?: string): Promise<boolean> {
+    if (!isStorableKey(username)) return false;
     const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash, updated_at: now })
@@ -187,6 +192,7 @@ export class SqlStore implements Store {
   }
 
   async setUserScopes(username: string, scopes: readonly string[], now: number): Promise<boolean> {
+    if (!isStorableKey(username)) return false;
     const result = await this.#db
       .updateTable('users')
       .set({ scopes: scopes.join(' '), updated_at: now })
@@ -392,6 +398,7 @@ export class SqlStore implements Store {
   }
 
   async findClient(id: string): Promise<ClientRecord | undefined> {
+    if (!isStorableKey(id)) return undefined;
     const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toClient(row);
   }
@@ -401,6 +408,7 @@ export class SqlStore implements Store {
   }
 
   async deleteClient(id: string, now: number): Promise<boolean> {
+    if (!isStorableKey(id)) return false;
     return await this.#db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
       if (result.numDeletedRows === 0n) return false;

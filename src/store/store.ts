@@ -1,7 +1,9 @@
 /**
  * The storage contract. Everything Gatehouse persists goes through this interface, so SQLite and
  * PostgreSQL implementations are interchangeable and one contract suite tests both. Timestamps are
- * milliseconds since the epoch; absent optional values are `null`, never `undefined`.
+ * milliseconds since the epoch; absent optional values are `null`, never `undefined`. A username or
+ * client id that no row can hold (one with U+0000, which PostgreSQL cannot store) is simply not
+ * found: lookups return `undefined` and changes `false`, on every backend, never an error.
  */
 export interface UserRecord {
   readonly id: string;

@@ -24,7 +24,7 @@ function hintOf(value: string | undefined): TokenTypeHint | undefined {
 
 /** POST /revoke (RFC 7009) and POST /introspect (RFC 7662): form endpoints with OAuth errors. */
 export async function revocationRoutes(app: FastifyInstance, services: AuthServices): Promise<void> {
-  await acceptFormsOnly(app);
+  acceptFormsOnly(app);
   limitFailedAttempts(app);
   const common = {
     bodyLimit: OAUTH_BODY_LIMIT,

@@ -18,7 +18,7 @@ const TOKEN_FIELDS = ['grant_type', 'username', 'password', 'scope', 'refresh_to
  * answer 405 with `Allow: POST`.
  */
 export async function tokenRoute(app: FastifyInstance, deps: AuthServices): Promise<void> {
-  await acceptFormsOnly(app);
+  acceptFormsOnly(app);
   limitFailedAttempts(app);
   app.post(
     '/token',

@@ -1,0 +1,40 @@
+import { InvalidRequest } from '../errors.js';
+import { utf8Text } from './media-type.js';
+
+/** A parsed form: each name's value, or its values in order when it was repeated. */
+export type FormFields = Record<string, string | string[]>;
+
+const NOT_UTF8 = 'The form must be percent-encoded UTF-8';
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body (RFC 6749 Appendix B: UTF-8, then
+ * percent-encoded): pairs split at `&`, name and value at the first `=`, `+` is a space. Bytes or
+ * percent-escapes that are not UTF-8, and malformed escapes, are invalid_request: a lenient decoder
+ * would read them as U+FFFD or as literal text, and so read different passwords as one.
+ */
+export function parseForm(body: Buffer): FormFields {
+  const text = utf8Text(body);
+  if (text === undefined) throw new InvalidRequest(NOT_UTF8);
+  // No prototype: a field named __proto__ or constructor is a field like any other.
+  const fields: FormFields = Object.create(null) as FormFields;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const name = formDecode(equals === -1 ? pair : pair.slice(0, equals));
+    const value = equals === -1 ? '' : formDecode(pair.slice(equals + 1));
+    const earlier = fields[name];
+    if (earlier === undefined) fields[name] = value;
+    else if (Array.isArray(earlier)) earlier.push(value);
+    else fields[name] = [earlier, value];
+  }
+  return fields;
+}
+
+function formDecode(encoded: string): string {
+  try {
+    // decodeURIComponent throws URIError on a malformed escape and on escapes that are not UTF-8.
+    return decodeURIComponent(encoded.replaceAll('+', ' '));
+  } catch {
+    throw new InvalidRequest(NOT_UTF8);
+  }
+}
