@@ -9,8 +9,9 @@ const NOT_UTF8 = 'The form must be percent-encoded UTF-8';
 /**
  * Parses an `application/x-www-form-urlencoded` body (RFC 6749 Appendix B: UTF-8, then
  * percent-encoded): pairs split at `&`, name and value at the first `=`, `+` is a space. Bytes or
- * percent-escapes that are not UTF-8, and malformed escapes, are invalid_request: a lenient decoder
- * would read them as U+FFFD or as literal text, and so read different passwords as one.
+ * percent-escapes that are not UTF-8 are invalid_request: a lenient decoder reads them as U+FFFD,
+ * and so reads different passwords as one. A `%` not followed by two hex digits stays literal, as
+ * in the WHATWG URL standard's form parsing: `curl -d password=100%` sends one unencoded.
  */
 export function parseForm(body: Buffer): FormFields {
   const text = utf8Text(body);
@@ -30,10 +31,15 @@ export function parseForm(body: Buffer): FormFields {
   return fields;
 }
 
+/** A `%` that begins no escape. */
+const LITERAL_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
+
 function formDecode(encoded: string): string {
+  const text = encoded.replaceAll('+', ' ');
+  if (!text.includes('%')) return text;
   try {
-    // decodeURIComponent throws URIError on a malformed escape and on escapes that are not UTF-8.
-    return decodeURIComponent(encoded.replaceAll('+', ' '));
+    // With every literal % escaped, decodeURIComponent throws only on escapes that are not UTF-8.
+    return decodeURIComponent(text.replace(LITERAL_PERCENT, '%25'));
   } catch {
     throw new InvalidRequest(NOT_UTF8);
   }
