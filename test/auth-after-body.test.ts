@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestApp, login, type TestApp } from './helpers/test-app.js';
+import { createTestApp, listenOnLoopback, login, type TestApp } from './helpers/test-app.js';
 
 /*
  * A protected route checks its token when the headers arrive, but its handler runs only once the
@@ -14,8 +14,7 @@ let t: TestApp;
 let port: number;
 before(async () => {
   t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as { port: number }).port;
+  port = await listenOnLoopback(t);
 });
 after(() => t.close());
 

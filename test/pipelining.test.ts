@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestApp, login, type TestApp } from './helpers/test-app.js';
+import { createTestApp, listenOnLoopback, login, type TestApp } from './helpers/test-app.js';
 
 /*
  * Requests pipelined on one connection (RFC 9112 §9.3.2): written back to back, before any answer.
@@ -13,8 +13,7 @@ let t: TestApp;
 let port: number;
 before(async () => {
   t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as { port: number }).port;
+  port = await listenOnLoopback(t);
 });
 after(() => t.close());
 

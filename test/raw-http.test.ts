@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestApp, login, type TestApp } from './helpers/test-app.js';
+import { createTestApp, listenOnLoopback, login, type TestApp } from './helpers/test-app.js';
 
 /** Behaviour at the level of bytes on a socket: what app.inject cannot send. */
 
@@ -13,8 +13,7 @@ before(async () => {
   t = await createTestApp();
   await t.services.users.create({ username: 'root', password: 'a-long-admin-password', scopes: ['me', 'admin'] });
   admin = await login(t.app, 'root', 'a-long-admin-password', 'admin');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as { port: number }).port;
+  port = await listenOnLoopback(t);
 });
 after(() => t.close());
 

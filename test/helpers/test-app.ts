@@ -86,3 +86,9 @@ export async function login(app: FastifyInstance, username = 'johndoe', password
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
   return (response.json() as { access_token: string }).access_token;
 }
+
+/** Starts `testApp` listening on a free loopback port, for tests that speak raw HTTP; returns the port. */
+export async function listenOnLoopback(testApp: TestApp): Promise<number> {
+  await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+  return (testApp.app.server.address() as { port: number }).port;
+}
