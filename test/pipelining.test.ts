@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestApp, listenOnLoopback, login, type TestApp } from './helpers/test-app.js';
+import { MAX_QUEUED_REQUESTS } from '../src/http/pipelined-requests.js';
 
 /*
  * Requests pipelined on one connection (RFC 9112 §9.3.2): written back to back, before any answer.
@@ -143,5 +144,23 @@ describe('a malformed request pipelined after valid ones', () => {
     await sleep(300);
     assert.deepEqual(t.logs.slice(before).filter((line) => (line.level as number) >= 40), []);
     assert.deepEqual((await pipeline(request('GET', '/healthz', undefined, true))).statuses, [200]);
+  });
+});
+
+describe('a client that pipelines more than a connection may hold', () => {
+  test(`past ${MAX_QUEUED_REQUESTS} requests waiting for answers, the connection is closed and the rest dropped (all 1,600 were queued)`, async () => {
+    const token = await seenToken();
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // A safe request behind an unsafe one waits for it: the logout holds the 200 GETs behind it.
+    const logout = `POST /logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 0\r\n\r\n`;
+    socket.write(logout + 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+    await closed;
+    const answers = received.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    assert.ok(answers.length <= MAX_QUEUED_REQUESTS + 1, `${answers.length} answers`);
   });
 });

@@ -87,6 +87,29 @@ describe('a client that aborts its request', () => {
   });
 });
 
+describe('a client that resets the connection as soon as it has written', () => {
+  test('is never served without an address: no failure escapes the per-address count, no audit line lacks ip', async () => {
+    const before = t.logs.length;
+    const form = 'username=johndoe&password=wrong-password';
+    const bytes = `POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        await new Promise<void>((resolve) => socket.once('connect', resolve));
+        socket.write(bytes);
+        socket.resetAndDestroy();
+      }),
+    );
+    await sleep(1500);
+    const lines = t.logs.slice(before);
+    // The reset raced the connection's setup: @fastify/rate-limit threw on an undefined address,
+    // logging a stack trace and letting the failure through uncounted.
+    assert.deepEqual(lines.filter((line) => /rate limit unavailable/.test(String(line.msg))), []);
+    for (const line of lines.filter((entry) => typeof entry.audit === 'string')) assert.equal(line.ip, '127.0.0.1', JSON.stringify(line));
+  });
+});
+
 describe('a client that half-closes its side after its request', () => {
   test('is answered, then the server closes the connection (async routes were never answered)', async () => {
     for (const [method, url, status] of [
@@ -261,7 +284,7 @@ describe('a request refused before its body, whose body then comes malformed', (
     assert.match(received(), /^HTTP\/1\.1 401 /);
     socket.write('not-a-chunk-size\r\n\r\n');
     await closed;
-    assert.equal(received().match(/^HTTP\/1\.1 /gm)?.length, 1, received());
+    assert.equal(received().match(/HTTP\/1\.1 \d{3} /g)?.length, 1, received());
   });
 });
 

@@ -71,6 +71,24 @@ describe('bodies must be UTF-8', () => {
     assert.equal(unknown.json().error, 'invalid_grant', unknown.body);
   });
 
+  test('HTTP Basic client credentials decode as a form does: a literal % is itself, bytes that are not UTF-8 are refused', async () => {
+    const { secret } = await t.services.clientAdmin.create({ id: 'pct', confidential: true, grantTypes: ['password', 'refresh_token'] });
+    const basic = (credentials: Buffer) => ({ authorization: `Basic ${credentials.toString('base64')}` });
+    const login = (headers: Record<string, string>) =>
+      t.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: 'username=johndoe&password=secret' });
+    assert.equal((await login(basic(bytes(`pct:${secret}`)))).statusCode, 200);
+    // curl -u 'pct:100%' sends the % unencoded: a wrong secret (401), not a malformed header.
+    const literal = await login(basic(bytes('pct:100%')));
+    assert.equal(literal.statusCode, 401);
+    assert.equal(literal.json().error, 'invalid_client');
+    const refusal = t.logs.filter((line) => line.msg === 'request refused').at(-1);
+    assert.equal(refusal?.reason, 'wrong client secret');
+    // 'pct\xff' would read as 'pct\uFFFD': refused rather than matched against another id.
+    const notUtf8 = await login(basic(bytes('pct', [0xff], `:${secret}`)));
+    assert.equal(notUtf8.statusCode, 401);
+    assert.equal(notUtf8.json().error, 'invalid_client');
+  });
+
   test('a form is still read as before: + is a space, a name without = is empty, repeats are refused', async () => {
     await t.services.users.create({ username: 'spaced', password: 'a long & odd=password+', scopes: ['me'] });
     const spaced = await form('/token', bytes(`username=spaced&password=${encodeURIComponent('a long & odd=password+').replaceAll('%20', '+')}&&flag`));

@@ -7,5 +7,9 @@ import type { Server } from 'node:http';
  * connection meanwhile had no `ip`. Once per connection, never per request.
  */
 export function keepClientAddresses(server: Server): void {
-  server.on('connection', (socket) => void socket.remoteAddress);
+  server.on('connection', (socket) => {
+    // Reset before it could be asked: no address to count failures against or to audit, and no
+    // client left to read an answer, so none of its requests is served.
+    if (socket.remoteAddress === undefined) socket.destroy();
+  });
 }

@@ -1,5 +1,7 @@
 import type { PresentedClient } from '../auth/clients.js';
 import { InvalidClient, InvalidRequest } from '../errors.js';
+import { formUrlDecode } from './form-body.js';
+import { utf8Text } from './media-type.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -35,20 +37,21 @@ function readBasic(authorization: string | undefined): PresentedClient | undefin
   if (encoded === '' || !BASE64.test(encoded) || encoded.length % 4 !== 0) {
     throw new InvalidClient('malformed Basic credentials');
   }
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  // Strictly UTF-8, as a form is: a lenient decoder would read different secrets as one.
+  const decoded = utf8Text(Buffer.from(encoded, 'base64'));
+  if (decoded === undefined) throw new InvalidClient('Basic credentials are not UTF-8');
   const colon = decoded.indexOf(':');
   if (colon === -1) throw new InvalidClient('Basic credentials without a colon');
-  const clientId = formUrlDecode(decoded.slice(0, colon));
-  const clientSecret = formUrlDecode(decoded.slice(colon + 1));
+  const clientId = basicHalf(decoded.slice(0, colon));
+  const clientSecret = basicHalf(decoded.slice(colon + 1));
   if (clientId === '' && clientSecret === '') return undefined;
   if (clientId === '') throw new InvalidClient('Basic credentials without a client id');
   return { clientId, clientSecret, method: 'client_secret_basic' };
 }
 
-function formUrlDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    throw new InvalidClient('Basic credentials are not form-url-encoded');
-  }
+/** A Basic half, form-url-decoded as the form's fields are, so `-u spa:100%` reads as `100%`. */
+function basicHalf(value: string): string {
+  const decoded = formUrlDecode(value);
+  if (decoded === undefined) throw new InvalidClient('Basic credentials are not form-url-encoded UTF-8');
+  return decoded;
 }

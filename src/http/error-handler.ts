@@ -1,4 +1,4 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { OAUTH_PATHS } from './oauth-endpoint.js';
@@ -107,7 +107,12 @@ const RAW_MALFORMED = rawClientErrorResponse(MALFORMED);
 
 /** Set on a socket whose client error is being answered: Node reports it again for every later chunk. */
 const ANSWERING = Symbol('client error being answered');
-type HttpSocket = Duplex & { _httpMessage?: ServerResponse | null; [ANSWERING]?: true };
+type HttpSocket = Duplex & {
+  _httpMessage?: ServerResponse | null;
+  /** Node's parser of the connection; `incoming` is the last request whose headers it read. */
+  parser?: { incoming?: IncomingMessage | null } | null;
+  [ANSWERING]?: true;
+};
 
 /**
  * Answers what Node's HTTP server refuses on the raw socket, before any route or hook: bad
@@ -124,26 +129,32 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   httpSocket[ANSWERING] = true;
-  answerAfterEarlierRequests(httpSocket, RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED);
+  // A request handed to the app whose body then failed (bad chunks, too slow) is the refused one:
+  // the app may have answered it already. Otherwise the bad bytes began a request of their own.
+  const incoming = httpSocket.parser?.incoming;
+  const refused = incoming != null && !incoming.complete ? incoming : undefined;
+  answerAfterEarlierRequests(httpSocket, RAW_CLIENT_ERRORS.get(err.code ?? '') ?? RAW_MALFORMED, refused);
 }
 
-function answerAfterEarlierRequests(socket: HttpSocket, answer: string): void {
+function answerAfterEarlierRequests(socket: HttpSocket, answer: string, refused: IncomingMessage | undefined): void {
   // Lost meanwhile, or closing after an earlier answer that said `Connection: close` (RFC 9112
   // §9.6): nothing more is written.
   if (!socket.writable) return;
-  // Node's in-flight response, the first of those not yet finished: they finish in order.
+  // Node's in-flight response, the first of those not yet finished: they finish in order. 'close'
+  // also comes alone when the connection is lost, and Node then hands the socket to the next one.
   const inFlight = socket._httpMessage;
-  // Its request whole, it is an earlier request's: finished first. 'close' also comes alone when
-  // the connection is lost, and Node then hands the socket to the next response.
-  if (inFlight != null && inFlight.req.complete) {
-    inFlight.once('close', () => answerAfterEarlierRequests(socket, answer));
+  if (inFlight != null && inFlight.req !== refused) {
+    inFlight.once('close', () => answerAfterEarlierRequests(socket, answer, refused));
     return;
   }
-  // Begun, it is the refused request's own answer (decided before its body, which came malformed):
-  // it is finished, and the connection closes without a second answer to the same request.
-  if (inFlight != null && inFlight.headersSent) {
-    inFlight.once('close', () => socket.end());
-    return;
+  if (refused !== undefined) {
+    // The refused request's own answer, begun or already sent (it was decided before the body):
+    // the connection closes after it, without a second answer to the same request.
+    if (inFlight == null || inFlight.headersSent) {
+      if (inFlight == null) socket.end();
+      else inFlight.once('close', () => socket.end());
+      return;
+    }
   }
   socket.end(answer);
 }

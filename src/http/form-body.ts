@@ -35,12 +35,23 @@ export function parseForm(body: Buffer): FormFields {
 const LITERAL_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
 
 function formDecode(encoded: string): string {
+  const text = formUrlDecode(encoded);
+  if (text === undefined) throw new InvalidRequest(NOT_UTF8);
+  return text;
+}
+
+/**
+ * One name or value of a form, decoded: `+` is a space, escapes are UTF-8 bytes, a `%` that
+ * begins no escape is itself. Undefined when the escapes are not UTF-8. HTTP Basic client
+ * credentials are encoded the same way (RFC 6749 §2.3.1).
+ */
+export function formUrlDecode(encoded: string): string | undefined {
   const text = encoded.replaceAll('+', ' ');
   if (!text.includes('%')) return text;
   try {
     // With every literal % escaped, decodeURIComponent throws only on escapes that are not UTF-8.
     return decodeURIComponent(text.replace(LITERAL_PERCENT, '%25'));
   } catch {
-    throw new InvalidRequest(NOT_UTF8);
+    return undefined;
   }
 }
