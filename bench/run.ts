@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createFixtures } from './fixtures.js';
 import { parseOptions } from './options.js';
@@ -75,7 +75,7 @@ const info = {
   wallSeconds: (performance.now() - started) / 1000,
 };
 const markdown = markdownReport(info, results, rows);
-const written = writeResults(join(ROOT, options.outDir), markdown, {
+const written = writeResults(resolve(ROOT, options.outDir), markdown, {
   ...info,
   options,
   targets: TARGETS,
