@@ -115,18 +115,20 @@ export class UserService {
    * `keepSessionId` when the user changes their own password). False when the user does not exist.
    */
   async setPassword(username: string, password: string, keepSessionId?: string, audit: Audit = noAudit): Promise<boolean> {
-    return this.#setPassword(username, password, keepSessionId, undefined, audit);
-  }
-
-  /** setPassword, only over `previousHash` when given: false when the hash has changed since. */
-  async #setPassword(username: string, password: string, keepSessionId: string | undefined, previousHash: string | undefined, audit: Audit): Promise<boolean> {
     assertAcceptablePassword(password, username);
     const user = await this.#store.findUserByUsername(username);
-    if (!user) return false;
+    return user !== undefined && (await this.#replacePassword(user, password, keepSessionId, undefined, audit));
+  }
+
+  /**
+   * Stores a hash of `password` (already checked against the policy) and ends `user`'s sessions but
+   * `keepSessionId`; only over `previousHash` when given: false when the hash has changed since.
+   */
+  async #replacePassword(user: UserRecord, password: string, keepSessionId: string | undefined, previousHash: string | undefined, audit: Audit): Promise<boolean> {
     const now = this.#clock.now();
-    if (!(await this.#store.setPasswordHash(username, await this.#hasher.hash(password), now, previousHash))) return false;
+    if (!(await this.#store.setPasswordHash(user.username, await this.#hasher.hash(password), now, previousHash))) return false;
     await this.#store.revokeUserSessions(user.id, now, keepSessionId);
-    audit(keepSessionId === undefined ? 'password.reset' : 'password.change', { user: username, session: keepSessionId });
+    audit(keepSessionId === undefined ? 'password.reset' : 'password.change', { user: user.username, session: keepSessionId });
     return true;
   }
 
@@ -161,7 +163,8 @@ export class UserService {
     }
     // Only over the hash the current password was proved against: a reset that landed meanwhile
     // (which ended this session too) must not be undone by a change it never saw.
-    if (!(await this.#setPassword(user.username, newPassword, keepSessionId, user.passwordHash, audit))) {
+    assertAcceptablePassword(newPassword, user.username);
+    if (!(await this.#replacePassword(user, newPassword, keepSessionId, user.passwordHash, audit))) {
       audit('password.change_failure', { user: user.username, reason: 'password_changed' });
       throw new IncorrectPassword();
     }

@@ -147,16 +147,11 @@ function answerAfterEarlierRequests(socket: HttpSocket, answer: string, refused:
     inFlight.once('close', () => answerAfterEarlierRequests(socket, answer, refused));
     return;
   }
-  if (refused !== undefined) {
-    // The refused request's own answer, begun or already sent (it was decided before the body):
-    // the connection closes after it, without a second answer to the same request.
-    if (inFlight == null || inFlight.headersSent) {
-      if (inFlight == null) socket.end();
-      else inFlight.once('close', () => socket.end());
-      return;
-    }
-  }
-  socket.end(answer);
+  // The refused request's own answer, already sent or begun (it was decided before the body): the
+  // connection closes after it, without a second answer to the same request.
+  if (refused !== undefined && inFlight == null) socket.end();
+  else if (refused !== undefined && inFlight?.headersSent === true) inFlight.once('close', () => socket.end());
+  else socket.end(answer);
 }
 
 /**
