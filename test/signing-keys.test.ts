@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createAuthServices } from '../src/auth/auth-services.js';
 import { systemClock } from '../src/auth/clock.js';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -28,7 +28,11 @@ describe('signing keys and /.well-known/jwks.json', () => {
       assert.equal(key!.alg, 'ES256');
       assert.equal(key!.use, 'sig');
       for (const member of PRIVATE_MEMBERS) assert.equal(member in key!, false, `JWKS leaks ${member}`);
-      assert.equal(decodeProtectedHeader(await login(t.app)).kid, key!.kid);
+      const token = await login(t.app);
+      assert.equal(decodeProtectedHeader(token).kid, key!.kid);
+      // What a resource server would do: verify with nothing but the published set.
+      const { protectedHeader } = await jwtVerify(token, createLocalJWKSet({ keys } as JSONWebKeySet), { typ: 'at+jwt', currentDate: new Date(t.clock.now()) });
+      assert.equal(protectedHeader.alg, 'ES256');
     } finally {
       await t.close();
     }
@@ -43,6 +47,7 @@ describe('signing keys and /.well-known/jwks.json', () => {
         const { keys } = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: Record<string, unknown>[] };
         assert.equal(keys[0]!.kty, kty);
         for (const member of PRIVATE_MEMBERS) assert.equal(member in keys[0]!, false);
+        await jwtVerify(token, createLocalJWKSet({ keys } as JSONWebKeySet), { typ: 'at+jwt', algorithms: [alg], currentDate: new Date(t.clock.now()) });
         const me = await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } });
         assert.equal(me.statusCode, 200);
       } finally {

@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from './access-token-claims.js';
 import type { Clock } from './clock.js';
+import { signCompactJws } from './compact-jws.js';
 import type { KeyRing } from './key-ring.js';
 
 export interface AccessTokenSignerOptions {
@@ -42,8 +42,8 @@ export class AccessTokenSigner {
       scope: subject.scope,
       sid: subject.sid,
     };
-    const { kid, alg, key } = this.#keys.current;
-    const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYP }).sign(key);
+    const { kid, alg, signingKey } = this.#keys.current;
+    const token = signCompactJws(alg, signingKey, { alg, kid, typ: ACCESS_TOKEN_TYP }, claims);
     return { token, expiresIn: this.#options.ttl, claims };
   }
 }

@@ -7,7 +7,7 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { SigningAlgorithm } from '../config.js';
 import { InvalidToken } from '../errors.js';
 import type { SigningKeyRecord, Store } from '../store/store.js';
@@ -19,6 +19,11 @@ export interface SigningKey {
   readonly kid: string;
   readonly alg: string;
   readonly key: CryptoKey;
+}
+
+/** The key new tokens are signed with: also as a node:crypto key, which signs without a thread hop. */
+export interface CurrentSigningKey extends SigningKey {
+  readonly signingKey: KeyObject;
 }
 
 export interface KeyRingOptions {
@@ -49,7 +54,7 @@ const CLOCK_TOLERANCE_MS = 30_000;
 const KEY_CARRYING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 interface KeyState {
-  readonly current: SigningKey;
+  readonly current: CurrentSigningKey;
   readonly verification: ReadonlyMap<string, SigningKey>;
   /** The distinct algorithms of the verification keys: the only ones a token may name. */
   readonly algorithms: readonly string[];
@@ -117,9 +122,11 @@ export class KeyRing {
     const verification = await Promise.all(
       trusted.map(async (r, i) => ({ kid: r.kid, alg: r.alg, key: (await importJWK(publicJwks[i]!, r.alg)) as CryptoKey })),
     );
-    const signing = (await importJWK(JSON.parse(current.privateJwk) as JWK, current.alg)) as CryptoKey;
+    const privateJwk = JSON.parse(current.privateJwk) as JWK;
+    const signing = (await importJWK(privateJwk, current.alg)) as CryptoKey;
+    const signingKey = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
     this.#state = {
-      current: { kid: current.kid, alg: current.alg, key: signing },
+      current: { kid: current.kid, alg: current.alg, key: signing, signingKey },
       verification: new Map(verification.map((k) => [k.kid, k])),
       algorithms: [...new Set(verification.map((k) => k.alg))],
       jwks: { keys: publicJwks },
@@ -135,7 +142,7 @@ export class KeyRing {
   }
 
   /** The key new tokens are signed with. */
-  get current(): SigningKey {
+  get current(): CurrentSigningKey {
     return this.#state.current;
   }
 
@@ -205,7 +212,12 @@ async function symmetricState(secret: string): Promise<KeyState> {
   // The kid names the secret without revealing it: a truncated hash of a domain-separated digest.
   const kid = createHash('sha256').update('gatehouse-hs256-kid:').update(raw).digest('base64url').slice(0, 16);
   const signingKey: SigningKey = { kid, alg: 'HS256', key };
-  return { current: signingKey, verification: new Map([[kid, signingKey]]), algorithms: ['HS256'], jwks: { keys: [] } };
+  return {
+    current: { ...signingKey, signingKey: createSecretKey(raw) },
+    verification: new Map([[kid, signingKey]]),
+    algorithms: ['HS256'],
+    jwks: { keys: [] },
+  };
 }
 
 async function generateKeyRecord(alg: SigningAlgorithm, now: number): Promise<SigningKeyRecord> {
