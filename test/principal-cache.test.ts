@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { runCli } from './helpers/run-cli.js';
 import { createTestApp, login, type TestApp } from './helpers/test-app.js';
 
 /**
@@ -33,6 +34,18 @@ test('a user disabled by another process is refused at the next request, and adm
   assert.equal(await other.setUserDisabled('johndoe', true, t.clock.now()), true);
   assert.deepEqual((await me(token)).json(), { detail: 'Inactive user' });
   assert.equal(await other.setUserDisabled('johndoe', false, t.clock.now()), true);
+  assert.equal((await me(token)).statusCode, 200);
+});
+
+test('a user disabled by the CLI, a real other process, is refused at the next request', async () => {
+  // The data version is read once per turn of the event loop, so only a commit from outside this
+  // process shows whether the remembered value is ever read again.
+  const token = await login(t.app);
+  await warm(token);
+  const env = { DATABASE_URL: t.config.databaseUrl };
+  assert.equal((await runCli(['users', 'disable', 'johndoe'], env)).code, 0);
+  assert.deepEqual((await me(token)).json(), { detail: 'Inactive user' });
+  assert.equal((await runCli(['users', 'enable', 'johndoe'], env)).code, 0);
   assert.equal((await me(token)).statusCode, 200);
 });
 
