@@ -4,6 +4,7 @@ import type { AuthServices } from './auth/auth-services.js';
 import type { Config } from './config.js';
 import { recheckAfterBody } from './http/authenticate.js';
 import { keepClientAddresses } from './http/client-address.js';
+import { lazyChildLoggerFactory } from './http/lazy-child-logger.js';
 import { registerDocs } from './http/docs.js';
 import { answerClientError, pathOf, sendError, unroutedError } from './http/error-handler.js';
 import { registerFailureRateLimit } from './http/failure-rate-limit.js';
@@ -59,6 +60,7 @@ export async function buildApp(config: Config, services: AuthServices, options: 
     },
     // Per-request access lines would sit on the hot path; audit events are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: requestIdGenerator(),
     return503OnClosing: true,
     // Bodies are small everywhere; /token sets its own 16 KiB limit.
