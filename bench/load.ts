@@ -12,8 +12,13 @@ export interface LoadSpec {
   /** Origin of the server, e.g. http://127.0.0.1:43123. */
   readonly url: string;
   readonly connections: number;
-  /** Seconds: the measured window, and the run's length. */
+  /** Seconds: the measured window, and the run's length after `lead`. */
   readonly duration: number;
+  /**
+   * Seconds of load before the window, not measured: responses to requests sent during it are
+   * dropped. For a load that must be in its steady state when another starts being measured.
+   */
+  readonly lead?: number;
   /** The requests connection `i` sends, in a loop. Built once per connection, so the generator's cost per request is constant. */
   readonly requests: (connection: number) => autocannon.Request[];
   /** Requests per second from all connections together (open-ish loop); unset: as fast as answered. */
@@ -65,6 +70,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const byStatus = new Map<number, number[]>();
     let socketErrors = 0;
     let nextConnection = 0;
+    const leadMs = (spec.lead ?? 0) * 1000;
     const windowMs = spec.duration * 1000;
     // Set once autocannon() returns: it builds every connection's requests synchronously, and
     // sends nothing before its sockets connect, so the window starts with the first request.
@@ -72,13 +78,17 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     let started = performance.now();
     let lastResponse = started;
     let guard: NodeJS.Timeout | undefined;
-    const inWindow = () => performance.now() - started <= windowMs;
+    // A response counts when its request was sent after the lead and it arrived within the window.
+    const inWindow = (responseTime = 0) => {
+      const elapsed = performance.now() - started;
+      return elapsed - responseTime >= leadMs && elapsed <= leadMs + windowMs;
+    };
 
     const instance = autocannon(
       {
         url: spec.url,
         connections: spec.connections,
-        duration: spec.duration,
+        duration: (spec.lead ?? 0) + spec.duration,
         // The stop flag is checked every sample interval: keep the overrun after `duration` short.
         sampleInt: 100,
         timeout: 10,
@@ -94,7 +104,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         }
         const wallMs = performance.now() - started;
         const cpu = process.cpuUsage(cpuBefore);
-        const seconds = spec.maxConnectionRequests === undefined ? Math.min(wallMs, windowMs) / 1000 : (lastResponse - started) / 1000;
+        const seconds =
+          spec.maxConnectionRequests === undefined ? Math.max(0, Math.min(wallMs - leadMs, windowMs)) / 1000 : (lastResponse - started - leadMs) / 1000;
         const stats: Record<string, LatencyStats> = {};
         let ok: number[] = [];
         let total = 0;
@@ -121,7 +132,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     started = performance.now();
     lastResponse = started;
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (!inWindow()) return;
+      if (!inWindow(responseTime)) return;
       lastResponse = performance.now();
       let samples = byStatus.get(statusCode);
       if (!samples) byStatus.set(statusCode, (samples = []));
@@ -130,6 +141,6 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     instance.on('reqError', () => {
       if (inWindow()) socketErrors += 1;
     });
-    guard = setTimeout(() => instance.stop(), windowMs + 15_000);
+    guard = setTimeout(() => instance.stop(), leadMs + windowMs + 15_000);
   });
 }

@@ -56,7 +56,7 @@ export function markdownReport(info: RunInfo, results: BenchResults, rows: reado
     `- Placement: ${info.placement}.`,
     `- Load generator: ${info.loadGenerator}.`,
     ...info.setup.map((line) => `- ${line}`),
-    `- Flood: ${results.floodRate}/s offered, ${results.flood.load.responsesPerSecond.toFixed(1)}/s answered: ${statusLine(results.flood)}.`,
+    `- Flood: ${results.floodRate}/s offered, ${results.flood.load.responsesPerSecond.toFixed(1)}/s answered: ${statusLine(results.flood)}; measured in (d)'s window, after its first second (its connections open together, each with a login: a burst, not the offered rate).`,
     `- Answers of the other scenarios: ${scenarios
       .filter((s) => s.id !== 'd-flood')
       .map((s) => `${s.id} ${Object.entries(s.load.byStatus).map(([code, st]) => `${code} ×${st.count}`).join(' ')}${s.load.socketErrors ? ` no-answer ×${s.load.socketErrors}` : ''}`)
