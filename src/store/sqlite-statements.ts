@@ -23,11 +23,13 @@ function statementCache(database: Sqlite.Database): (sql: string) => Sqlite.Stat
 }
 
 /**
- * Counts statements run on any SQLite connection of this process that may change data (every
- * statement that returns no rows: writes, BEGIN, COMMIT, ROLLBACK). A data version remembered for
- * the current turn of the event loop is good only while this count stays the same.
+ * Counts statements run through Kysely on this process's SQLite connections: writes, BEGIN,
+ * COMMIT, ROLLBACK, and reads too (an UPDATE ... RETURNING is a "reader" to better-sqlite3).
+ * A data version remembered for the current turn of the event loop is good only while this
+ * count stays the same. Counted when prepared: Kysely runs a statement synchronously right after
+ * preparing it, so no data version can be read between the count and the commit.
  */
-let localChanges = 0;
+let statementsRun = 0;
 
 /**
  * Wraps a better-sqlite3 database for Kysely so that each query is prepared once, not on every run
@@ -35,35 +37,12 @@ let localChanges = 0;
  */
 export function withStatementCache(database: Sqlite.Database): SqliteDatabase {
   const prepare = statementCache(database);
-  const counted = new WeakMap<Sqlite.Statement, SqliteStatement>();
   return {
     prepare: (sql: string): SqliteStatement => {
-      const statement = prepare(sql);
-      if (statement.reader) return statement;
-      let wrapper = counted.get(statement);
-      if (wrapper === undefined) {
-        wrapper = countingChanges(statement);
-        counted.set(statement, wrapper);
-      }
-      return wrapper;
+      statementsRun += 1;
+      return prepare(sql);
     },
     close: () => database.close(),
-  };
-}
-
-function countingChanges(statement: Sqlite.Statement): SqliteStatement {
-  return {
-    reader: false,
-    all: (parameters) => statement.all(parameters as unknown[]),
-    iterate: (parameters) => statement.iterate(parameters as unknown[]),
-    run: (parameters) => {
-      try {
-        return statement.run(parameters as unknown[]);
-      } finally {
-        // Even a failed statement may have ended a transaction.
-        localChanges += 1;
-      }
-    },
   };
 }
 
@@ -80,7 +59,7 @@ const UNREAD = Symbol('unread');
  * or any other) commits, and never for this connection's own reads. Read once per turn of the
  * event loop: requests that arrive together share one read (it was ~5% of a /users/me request),
  * which is as if they had all arrived before another process's commit that came meanwhile. A change
- * made through this process's connections is seen at once: it drops the remembered value.
+ * made through this process's connections is seen at once: any statement run drops the remembered value.
  */
 export function sqliteDataVersion(database: Sqlite.Database): () => unknown {
   const statement = database.prepare('pragma data_version').pluck();
@@ -90,10 +69,10 @@ export function sqliteDataVersion(database: Sqlite.Database): () => unknown {
     remembered = UNREAD;
   };
   return () => {
-    if (remembered !== UNREAD && rememberedAt === localChanges) return remembered;
+    if (remembered !== UNREAD && rememberedAt === statementsRun) return remembered;
     const first = remembered === UNREAD;
     remembered = statement.get();
-    rememberedAt = localChanges;
+    rememberedAt = statementsRun;
     if (first) setImmediate(forget).unref();
     return remembered;
   };
