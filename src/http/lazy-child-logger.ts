@@ -1,12 +1,11 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
-import type { Bindings, ChildLoggerOptions, LevelWithSilentOrString } from 'pino';
 
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-type LogArgs = unknown[];
+// The types of Fastify's logger interface (pino's, which Fastify does not re-export by name).
+type Bindings = Parameters<FastifyBaseLogger['child']>[0];
+type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>;
+type Level = FastifyBaseLogger['level'];
 
-function log(logger: FastifyBaseLogger, level: Level, args: LogArgs): void {
-  (logger[level] as (...args: LogArgs) => void).apply(logger, args);
-}
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Fastify gives every request a child logger bound to its id, and pino builds one by serializing
@@ -26,44 +25,32 @@ class LazyChildLogger {
     this.#options = options;
   }
 
-  #real(): FastifyBaseLogger {
+  /** The child logger, made now if it was not yet. */
+  real(): FastifyBaseLogger {
     return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
   }
 
-  get level(): LevelWithSilentOrString {
+  get level(): Level {
     return this.#child?.level ?? this.#parent.level;
   }
 
-  set level(level: LevelWithSilentOrString) {
-    this.#real().level = level;
-  }
-
-  // Methods on the prototype, not per-instance arrow functions: nothing allocated per request but the instance.
-  fatal(...args: LogArgs): void {
-    log(this.#real(), 'fatal', args);
-  }
-  error(...args: LogArgs): void {
-    log(this.#real(), 'error', args);
-  }
-  warn(...args: LogArgs): void {
-    log(this.#real(), 'warn', args);
-  }
-  info(...args: LogArgs): void {
-    log(this.#real(), 'info', args);
-  }
-  debug(...args: LogArgs): void {
-    log(this.#real(), 'debug', args);
-  }
-  trace(...args: LogArgs): void {
-    log(this.#real(), 'trace', args);
-  }
-  silent(...args: LogArgs): void {
-    log(this.#real(), 'silent', args);
+  set level(level: Level) {
+    this.real().level = level;
   }
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.#real().child(bindings, options);
+    return this.real().child(bindings, options);
   }
+}
+
+// One method per level on the prototype, not per instance: nothing is allocated per request but the instance.
+for (const level of LEVELS) {
+  Object.defineProperty(LazyChildLogger.prototype, level, {
+    value(this: LazyChildLogger, ...args: unknown[]) {
+      const real = this.real();
+      (real[level] as (...args: unknown[]) => void).apply(real, args);
+    },
+  });
 }
 
 /** Fastify's `childLoggerFactory`: request loggers made when first used. */
