@@ -47,3 +47,20 @@ test('every level Fastify calls is a function, levels filter as on the parent, a
   );
   assert.equal((lines()[1]!.err as { message: string }).message, 'boom');
 });
+
+test("a child's own level shows before its first line, and pino's isLevelEnabled and bindings answer as on the eager child", () => {
+  const { logger, lines } = capture();
+  const log = make(logger) as FastifyBaseLogger & { isLevelEnabled(level: string): boolean; bindings(): Record<string, unknown> };
+  assert.equal(log.isLevelEnabled('info'), true);
+  assert.equal(log.isLevelEnabled('debug'), false);
+  assert.deepEqual(log.bindings(), { reqId: 'r-1' });
+  const verbose = lazyChildLoggerFactory.call(undefined as never, logger, { reqId: 'r-2' }, { level: 'debug' }, undefined as never) as typeof log;
+  assert.equal(verbose.level, 'debug');
+  assert.equal(verbose.isLevelEnabled('debug'), true);
+  verbose.debug('written at debug');
+  log.debug('not written');
+  assert.deepEqual(
+    lines().map((l) => [l.msg, l.reqId]),
+    [['written at debug', 'r-2']],
+  );
+});

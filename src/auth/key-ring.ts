@@ -123,6 +123,8 @@ export class KeyRing {
       trusted.map(async (r, i) => ({ kid: r.kid, alg: r.alg, key: (await importJWK(publicJwks[i]!, r.alg)) as CryptoKey })),
     );
     const privateJwk = JSON.parse(current.privateJwk) as JWK;
+    // jose's import is also the check that the key fits its algorithm (its type and curve),
+    // which createPrivateKey does not make and node:crypto's signer then relies on.
     const signing = (await importJWK(privateJwk, current.alg)) as CryptoKey;
     const signingKey = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
     this.#state = {

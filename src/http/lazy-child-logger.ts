@@ -31,7 +31,7 @@ class LazyChildLogger {
   }
 
   get level(): Level {
-    return this.#child?.level ?? this.#parent.level;
+    return this.#child?.level ?? this.#options.level ?? this.#parent.level;
   }
 
   set level(level: Level) {
@@ -41,12 +41,31 @@ class LazyChildLogger {
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.real().child(bindings, options);
   }
+
+  /** pino's: answered by the parent while the child is not made and would have its level, so a disabled line makes nothing. */
+  isLevelEnabled(level: string): boolean {
+    const source = this.#child === undefined && this.#options.level === undefined ? this.#parent : this.real();
+    return (source as Partial<PinoExtras>).isLevelEnabled?.(level) ?? true;
+  }
+
+  /** pino's: the bindings of this request's logger. */
+  bindings(): Bindings {
+    return (this.real() as Partial<PinoExtras>).bindings?.() ?? this.#bindings;
+  }
+}
+
+/** Methods of pino's loggers beyond Fastify's interface, which plugins may call on `request.log`. */
+interface PinoExtras {
+  isLevelEnabled(level: string): boolean;
+  bindings(): Bindings;
 }
 
 // One method per level on the prototype, not per instance: nothing is allocated per request but the instance.
 for (const level of LEVELS) {
   Object.defineProperty(LazyChildLogger.prototype, level, {
     value(this: LazyChildLogger, ...args: unknown[]) {
+      // A refusal logs at debug; with debug off that must not make the child it would discard.
+      if (!this.isLevelEnabled(level)) return;
       const real = this.real();
       (real[level] as (...args: unknown[]) => void).apply(real, args);
     },

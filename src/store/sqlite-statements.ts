@@ -73,6 +73,8 @@ export function sqliteDataVersion(database: Sqlite.Database): () => unknown {
     const first = remembered === UNREAD;
     remembered = statement.get();
     rememberedAt = statementsRun;
+    // Forgotten in the next check phase: the next turn, or the one after for a value first read in
+    // a check phase; HTTP requests arrive in the poll phase, before it.
     if (first) setImmediate(forget).unref();
     return remembered;
   };

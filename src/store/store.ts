@@ -145,7 +145,8 @@ export interface Store {
   createSession(session: SessionRecord, refreshTokenHash: string, preconditions: SessionPreconditions): Promise<SessionRefusal | undefined>;
   /**
    * Optional: a value that changes whenever stored data changes: at once for a change this process
-   * made, and from the next turn of the event loop at the latest for one another process made.
+   * made, and from the next turn of the event loop for one another process made (the turn after,
+   * when it was first taken in a `setImmediate` callback, as `app.inject` runs requests).
    * A read begun after it was taken sees at least the data of that version, so what was read may be
    * reused for as long as the value stays the same. Absent where it cannot be had cheaply.
    */
