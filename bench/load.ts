@@ -15,7 +15,7 @@ export interface LoadSpec {
   /** Seconds: the measured window, and the run's length after `lead`. */
   readonly duration: number;
   /**
-   * Seconds of load before the window, not measured: responses to requests sent during it are
+   * Seconds of load before the window, not measured: responses that arrive during it are
    * dropped. For a load that must be in its steady state when another starts being measured.
    */
   readonly lead?: number;
@@ -78,10 +78,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     let started = performance.now();
     let lastResponse = started;
     let guard: NodeJS.Timeout | undefined;
-    // A response counts when its request was sent after the lead and it arrived within the window.
-    const inWindow = (responseTime = 0) => {
+    // Responses and errors count by when they arrive, as a throughput does: a request sent before
+    // `started` (autocannon writes each connection's first one while it sets up) still counts.
+    const inWindow = () => {
       const elapsed = performance.now() - started;
-      return elapsed - responseTime >= leadMs && elapsed <= leadMs + windowMs;
+      return elapsed >= leadMs && elapsed <= leadMs + windowMs;
     };
 
     const instance = autocannon(
@@ -132,7 +133,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     started = performance.now();
     lastResponse = started;
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (!inWindow(responseTime)) return;
+      if (!inWindow()) return;
       lastResponse = performance.now();
       let samples = byStatus.get(statusCode);
       if (!samples) byStatus.set(statusCode, (samples = []));

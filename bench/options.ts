@@ -6,6 +6,11 @@ export interface BenchOptions {
   readonly duration: number;
   /** Seconds of unmeasured load before each measurement. */
   readonly warmup: number;
+  /**
+   * Seconds of unmeasured load before the login scenarios (c) and (d): at ~100 logins/s, 2 s is
+   * ~200 logins, too few for V8 to have optimized the login path (docs/performance.md).
+   */
+  readonly loginWarmup: number;
   /** Connections of the throughput scenarios (ceiling, a, b, and (a)'s load in d). */
   readonly connections: number;
   /** Connections of the login scenario (c); kept below the server's hash queue so none is refused. */
@@ -21,7 +26,7 @@ export interface BenchOptions {
   readonly outDir: string;
 }
 
-const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--connections N] [--login-connections N]
+const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--login-warmup S] [--connections N] [--login-connections N]
                         [--flood-factor X] [--users N] [--tokens N] [--no-pin] [--out DIR]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -30,6 +35,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
+      'login-warmup': { type: 'string', default: '15' },
       connections: { type: 'string', default: '16' },
       'login-connections': { type: 'string', default: '8' },
       'flood-factor': { type: 'string', default: '2' },
@@ -56,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     duration: num('duration', values.duration, 1, 60),
     warmup: num('warmup', values.warmup, 0, 30),
+    loginWarmup: num('login-warmup', values['login-warmup'], 0, 60),
     connections: num('connections', values.connections, 1, 1000, true),
     loginConnections: num('login-connections', values['login-connections'], 1, 1000, true),
     floodFactor: num('flood-factor', values['flood-factor'], 1, 100),

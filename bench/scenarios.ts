@@ -50,9 +50,15 @@ export const FLOOD_CONNECTIONS = 64;
 
 type Spec = Omit<LoadSpec, 'url' | 'duration' | 'title'>;
 
-/** Warms the server with `spec` for the warm-up time, then measures it for the duration, with the server's CPU share. */
-async function warmAndMeasure(ctx: BenchContext, server: RunningServer, title: string, spec: Spec): Promise<{ load: LoadResult; serverCpu: number | undefined }> {
-  if (ctx.options.warmup > 0) await runLoad({ ...spec, title: `${title} (warm-up)`, url: server.url, duration: ctx.options.warmup });
+/** Warms the server with `spec` for `warmup` seconds, then measures it for the duration, with the server's CPU share. */
+async function warmAndMeasure(
+  ctx: BenchContext,
+  server: RunningServer,
+  title: string,
+  spec: Spec,
+  warmup = ctx.options.warmup,
+): Promise<{ load: LoadResult; serverCpu: number | undefined }> {
+  if (warmup > 0) await runLoad({ ...spec, title: `${title} (warm-up)`, url: server.url, duration: warmup });
   return measure(server, { ...spec, title, url: server.url, duration: ctx.options.duration });
 }
 
@@ -147,7 +153,7 @@ export async function scenarioC(ctx: BenchContext): Promise<{ login: ScenarioRes
   const before = await rawArgon2(ctx, rawSeconds);
   ctx.log(`(c) POST /token logins, ${ctx.options.loginConnections} connections`);
   const { result, peakRssMiB } = await withServer(startGatehouse(ctx.settings, ctx.pinning), (server) =>
-    warmAndMeasure(ctx, server, '(c)', loginSpec(ctx, ctx.options.loginConnections)),
+    warmAndMeasure(ctx, server, '(c)', loginSpec(ctx, ctx.options.loginConnections), ctx.options.loginWarmup),
   );
   ctx.log(`(c) raw argon2id rate again, ${rawSeconds} s`);
   const after = await rawArgon2(ctx, rawSeconds);
@@ -162,12 +168,13 @@ export async function scenarioD(ctx: BenchContext, loginRps: number): Promise<{ 
     const token = await fetchToken(server.url, DEMO.username, DEMO.password);
     await assertTokenWorks(server.url, token, DEMO.username);
     const me = meSpec(ctx, [token]);
-    // Both loads are warmed, as in every other scenario: a cold login path would put its JIT
-    // compilation into the flood's refusal latencies.
-    if (ctx.options.warmup > 0) {
+    // Both loads are warmed together, for as long as (c): a cold login path would put its JIT
+    // compilation into the flood's latencies and /users/me's.
+    const warmup = Math.max(ctx.options.warmup, ctx.options.loginWarmup);
+    if (warmup > 0) {
       await Promise.all([
-        runLoad({ ...me, title: '(d) warm-up', url: server.url, duration: ctx.options.warmup }),
-        runLoadInProcess({ ...loginSpec(ctx, FLOOD_CONNECTIONS), title: '(d) flood warm-up', url: server.url, duration: ctx.options.warmup, overallRate: floodRate }),
+        runLoad({ ...me, title: '(d) warm-up', url: server.url, duration: warmup }),
+        runLoadInProcess({ ...loginSpec(ctx, FLOOD_CONNECTIONS), title: '(d) flood warm-up', url: server.url, duration: warmup, overallRate: floodRate }),
       ]);
     }
     // The flood runs in a process of its own, so its latencies are not those of this event loop.
