@@ -85,4 +85,37 @@ describe('password hashing is bounded', () => {
     assert.deepEqual(limiter.load, { running: 0, waiting: 0 });
     assert.equal(order.at(-1), 3);
   });
+
+  test('the queue is bounded in time: while jobs run slow, one that would wait longer than the bound is refused at once', async () => {
+    let now = 0;
+    const limiter = new WorkLimiter(1, 32, { maxExpectedWaitMs: 1_000, now: () => now });
+    // A job that takes `ms` on the limiter's clock, ended by the returned function.
+    const started = (ms: number) => {
+      let end!: () => void;
+      const done = limiter.run(() => new Promise<void>((resolve) => (end = () => ((now += ms), resolve()))));
+      return { done, end: () => end() };
+    };
+    const first = started(400);
+    assert.equal(limiter.expectedWaitMs(), 0, 'nothing measured yet');
+    first.end();
+    await first.done;
+    // One 400 ms job measured: with one running, a second and a third may wait (400, 800 ms)...
+    const running = started(400);
+    const queued = [limiter.run(async () => undefined), limiter.run(async () => undefined)];
+    assert.equal(limiter.expectedWaitMs(), 1_200);
+    // ...a fourth would wait 1200 ms: refused, though the queue has room for 32.
+    assert.throws(() => limiter.assertRoom(), ServerBusy);
+    await assert.rejects(limiter.run(async () => undefined), ServerBusy);
+    assert.deepEqual(limiter.load, { running: 1, waiting: 2 });
+    running.end();
+    await Promise.all([running.done, ...queued]);
+    // A free slot is never refused, so fast jobs bring the mean back down and the queue reopens.
+    assert.equal(limiter.expectedWaitMs(), 0);
+    for (let i = 0; i < 20; i++) await limiter.run(async () => undefined);
+    const slow = started(0);
+    assert.ok(limiter.expectedWaitMs() < 10, String(limiter.expectedWaitMs()));
+    limiter.assertRoom();
+    slow.end();
+    await slow.done;
+  });
 });

@@ -1,21 +1,45 @@
 import { ServerBusy } from '../errors.js';
 
+/** A job is refused, not queued, when the jobs ahead of it are expected to take longer than this. */
+export const MAX_EXPECTED_WAIT_MS = 2_000;
+/** Weight of the latest job in the running mean of job durations. */
+const DURATION_WEIGHT = 0.25;
+
+export interface WorkLimiterOptions {
+  readonly maxExpectedWaitMs?: number;
+  /** Milliseconds from any fixed point; tests give their own. */
+  readonly now?: () => number;
+}
+
 /**
  * Bounds expensive work (password hashing): at most `concurrency` jobs run at once and at most
  * `queueLimit` wait; beyond that a job is refused at once with ServerBusy, so a flood of logins
  * costs the attacker, not the queue, and everything else stays responsive.
+ *
+ * The queue is bounded in time too. Hashing threads get only the CPU the event loop leaves
+ * (hash-threads.ts), so while token checks keep a core busy a hash can take many times its usual
+ * ~10 ms; a full queue would then hold logins for many seconds. A job is also refused when the
+ * jobs ahead of it, at the running mean duration of recent jobs, would take longer than
+ * MAX_EXPECTED_WAIT_MS. A job finds a free slot whatever the mean, so the mean is always brought
+ * back up to date.
  */
 export class WorkLimiter {
   readonly #concurrency: number;
   readonly #queueLimit: number;
+  readonly #maxExpectedWaitMs: number;
+  readonly #now: () => number;
   readonly #waiting: (() => void)[] = [];
   #running = 0;
+  /** Running mean of how long a job took from its start, ms; 0 until one has finished. */
+  #meanDurationMs = 0;
 
-  constructor(concurrency: number, queueLimit: number) {
+  constructor(concurrency: number, queueLimit: number, options: WorkLimiterOptions = {}) {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError('concurrency must be a positive integer');
     if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new TypeError('queueLimit must be a non-negative integer');
     this.#concurrency = concurrency;
     this.#queueLimit = queueLimit;
+    this.#maxExpectedWaitMs = options.maxExpectedWaitMs ?? MAX_EXPECTED_WAIT_MS;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /**
@@ -23,9 +47,15 @@ export class WorkLimiter {
    * any other work for it.
    */
   assertRoom(): void {
-    if (this.#running >= this.#concurrency && this.#waiting.length >= this.#queueLimit) {
-      throw new ServerBusy('password hashing is saturated');
-    }
+    if (this.#running < this.#concurrency) return;
+    if (this.#waiting.length >= this.#queueLimit) throw new ServerBusy('password hashing is saturated');
+    if (this.expectedWaitMs() > this.#maxExpectedWaitMs) throw new ServerBusy('password hashing is slowed down: a new job would wait too long');
+  }
+
+  /** How long a job queued now would wait before it starts, at the running mean duration of jobs. */
+  expectedWaitMs(): number {
+    if (this.#running < this.#concurrency) return 0;
+    return ((this.#waiting.length + 1) * this.#meanDurationMs) / this.#concurrency;
   }
 
   /** Runs `job` when a slot is free; throws ServerBusy when the queue is full. */
@@ -36,9 +66,12 @@ export class WorkLimiter {
     } else {
       this.#running += 1;
     }
+    const started = this.#now();
     try {
       return await job();
     } finally {
+      const took = this.#now() - started;
+      this.#meanDurationMs = this.#meanDurationMs === 0 ? took : this.#meanDurationMs + DURATION_WEIGHT * (took - this.#meanDurationMs);
       // Hand the slot straight to the next waiter, so the running count never dips and refills.
       const next = this.#waiting.shift();
       if (next) next();
