@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PasswordHasher } from '../src/auth/password-hasher.js';
+import { PasswordHasher } from '../src/auth/password-hasher.js';
 import { WorkLimiter } from '../src/auth/work-limiter.js';
 import { ServerBusy } from '../src/errors.js';
 import { createTestApp, postToken } from './helpers/test-app.js';
@@ -117,5 +117,52 @@ describe('password hashing is bounded', () => {
     limiter.assertRoom();
     slow.end();
     await slow.done;
+  });
+
+  test('a job running long raises the expected wait before it ends, and a clock gone wrong is not averaged in', async () => {
+    let now = 0;
+    const limiter = new WorkLimiter(1, 32, { maxExpectedWaitMs: 1_000, now: () => now });
+    await limiter.run(async () => void (now += 10));
+    let end!: () => void;
+    const stuck = limiter.run(() => new Promise<void>((resolve) => (end = resolve)));
+    assert.equal(limiter.expectedWaitMs(), 10);
+    now += 5_000;
+    assert.equal(limiter.expectedWaitMs(), 5_000, 'the running job has taken 5 s: the next would wait that long at least');
+    assert.throws(() => limiter.assertRoom(), ServerBusy);
+    now = Number.NaN;
+    end();
+    await stuck;
+    now = 6_000;
+    assert.equal(limiter.expectedWaitMs(), 0);
+    const running = limiter.run(() => new Promise<void>((resolve) => (end = resolve)));
+    // The mean is still the 10 ms job's (a 2 s cap also bounds what one paused job adds).
+    assert.equal(limiter.expectedWaitMs(), 10);
+    end();
+    await running;
+  });
+
+  test('a right password with an outdated hash still logs in when the stronger hash finds no room: the upgrade waits for a later login', async () => {
+    const weak = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+    const stored = await new PasswordHasher(weak).hash('correct horse');
+    let now = 0;
+    const limiter = new WorkLimiter(1, 4, { maxExpectedWaitMs: 12, now: () => now });
+    await limiter.run(async () => void (now += 10));
+    const hasher = new PasswordHasher({ ...weak, memoryCost: 2048 }, { limiter });
+    try {
+      const verifying = hasher.verify(stored, 'correct horse');
+      // Queued behind the verification (expected wait 10 ms); it holds the slot after it.
+      let release!: () => void;
+      const other = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      // The verification takes 100 ms on the limiter's clock (counted as 24, the cap): the stronger hash would wait ~13.5 ms.
+      now += 100;
+      const result = await verifying;
+      assert.deepEqual(result, { ok: true, upgradedHash: undefined });
+      release();
+      await other;
+      // With room, the same login upgrades.
+      assert.match((await hasher.verify(stored, 'correct horse')).upgradedHash ?? '', /^\$argon2id\$v=19\$m=2048,/);
+    } finally {
+      await hasher.close();
+    }
   });
 });

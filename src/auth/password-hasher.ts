@@ -1,5 +1,6 @@
 import { parseOptions } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
+import { ServerBusy } from '../errors.js';
 import { normalizePassword } from './password-policy.js';
 import { HashThreads } from './hash-threads.js';
 import type { WorkLimiter } from './work-limiter.js';
@@ -111,8 +112,18 @@ export class PasswordHasher {
       return { ok: false, upgradedHash: undefined };
     }
     const ok = await this.#limited(() => format.verify(storedHash, normalizePassword(password)));
-    const upgradedHash = ok && format.isOutdated(storedHash) ? await this.hash(password) : undefined;
+    const upgradedHash = ok && format.isOutdated(storedHash) ? await this.#upgrade(password) : undefined;
     return { ok, upgradedHash };
+  }
+
+  // The upgrade is optional: hashing that has no room now must not turn a right password into a 503.
+  async #upgrade(password: string): Promise<string | undefined> {
+    try {
+      return await this.hash(password);
+    } catch (err) {
+      if (err instanceof ServerBusy) return undefined;
+      throw err;
+    }
   }
 
   /**

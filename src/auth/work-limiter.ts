@@ -16,12 +16,12 @@ export interface WorkLimiterOptions {
  * `queueLimit` wait; beyond that a job is refused at once with ServerBusy, so a flood of logins
  * costs the attacker, not the queue, and everything else stays responsive.
  *
- * The queue is bounded in time too. Hashing threads get only the CPU the event loop leaves
- * (hash-threads.ts), so while token checks keep a core busy a hash can take many times its usual
+ * The queue is bounded in time too. Hashing threads run at a lower priority (hash-threads.ts), so
+ * while token checks or other processes keep the cores busy a hash takes many times its usual
  * ~10 ms; a full queue would then hold logins for many seconds. A job is also refused when the
- * jobs ahead of it, at the running mean duration of recent jobs, would take longer than
- * MAX_EXPECTED_WAIT_MS. A job finds a free slot whatever the mean, so the mean is always brought
- * back up to date.
+ * jobs ahead of it would take longer than MAX_EXPECTED_WAIT_MS, each at the running mean duration
+ * of recent jobs or, when longer, the time the oldest running job has taken so far. A job finds a
+ * free slot whatever the mean, so the mean is always brought back up to date.
  */
 export class WorkLimiter {
   readonly #concurrency: number;
@@ -29,6 +29,8 @@ export class WorkLimiter {
   readonly #maxExpectedWaitMs: number;
   readonly #now: () => number;
   readonly #waiting: (() => void)[] = [];
+  /** When each running job started, oldest first. */
+  readonly #startedAt: number[] = [];
   #running = 0;
   /** Running mean of how long a job took from its start, ms; 0 until one has finished. */
   #meanDurationMs = 0;
@@ -55,7 +57,8 @@ export class WorkLimiter {
   /** How long a job queued now would wait before it starts, at the running mean duration of jobs. */
   expectedWaitMs(): number {
     if (this.#running < this.#concurrency) return 0;
-    return ((this.#waiting.length + 1) * this.#meanDurationMs) / this.#concurrency;
+    const oldest = this.#startedAt.length > 0 ? this.#now() - this.#startedAt[0]! : 0;
+    return ((this.#waiting.length + 1) * Math.max(this.#meanDurationMs, Number.isFinite(oldest) ? oldest : 0)) / this.#concurrency;
   }
 
   /** Runs `job` when a slot is free; throws ServerBusy when the queue is full. */
@@ -67,11 +70,16 @@ export class WorkLimiter {
       this.#running += 1;
     }
     const started = this.#now();
+    this.#startedAt.push(started);
     try {
       return await job();
     } finally {
-      const took = this.#now() - started;
-      this.#meanDurationMs = this.#meanDurationMs === 0 ? took : this.#meanDurationMs + DURATION_WEIGHT * (took - this.#meanDurationMs);
+      this.#startedAt.splice(this.#startedAt.indexOf(started), 1);
+      // A clock that jumps, or a paused process, must not hold the queue shut for long.
+      const took = Math.min(this.#now() - started, 2 * this.#maxExpectedWaitMs);
+      if (Number.isFinite(took) && took >= 0) {
+        this.#meanDurationMs = this.#meanDurationMs === 0 ? took : this.#meanDurationMs + DURATION_WEIGHT * (took - this.#meanDurationMs);
+      }
       // Hand the slot straight to the next waiter, so the running count never dips and refills.
       const next = this.#waiting.shift();
       if (next) next();
