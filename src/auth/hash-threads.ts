@@ -2,8 +2,12 @@ import type { Options } from '@node-rs/argon2';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** Nice value of hashing threads: the scheduler then gives a busy event loop about 90% of a shared core. */
-export const HASH_THREAD_NICE = 10;
+/**
+ * Nice value of hashing threads: when both want a shared core, the scheduler gives the event loop
+ * ~94% of it, in turns. At nice 10 (~90%) the hash's ~1.5 ms turns came often enough to set
+ * /users/me's p99 during a login flood; at 15 logins during the flood halved (docs/performance.md).
+ */
+export const HASH_THREAD_NICE = 12;
 
 /**
  * The code each hashing thread runs. It is plain JavaScript passed as a string, so it runs the
