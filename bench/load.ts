@@ -49,6 +49,11 @@ export interface LoadResult {
   readonly socketErrors: number;
   /** Responses that were not 2xx. */
   readonly non2xx: number;
+  /**
+   * Requests still unanswered when the load stopped, and how long before the stop the oldest of
+   * them was sent (ms; 0 when none): a request that hangs shows here, not as an error.
+   */
+  readonly unanswered: { readonly count: number; readonly oldestMs: number };
   /** Share of one core this (generator) process used during the run. */
   readonly generatorCpu: number;
 }
@@ -70,6 +75,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const byStatus = new Map<number, number[]>();
     let socketErrors = 0;
     let nextConnection = 0;
+    // When each connection sent the request it awaits (one at a time: no pipelining); undefined when none.
+    const awaiting: (number | undefined)[] = [];
     const leadMs = (spec.lead ?? 0) * 1000;
     const windowMs = spec.duration * 1000;
     // Set once autocannon() returns: it builds every connection's requests synchronously, and
@@ -95,7 +102,16 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         timeout: 10,
         ...(spec.overallRate === undefined ? {} : { overallRate: Math.max(1, Math.round(spec.overallRate)) }),
         ...(spec.maxConnectionRequests === undefined ? {} : { maxConnectionRequests: spec.maxConnectionRequests }),
-        setupClient: (client) => client.setRequests(spec.requests(nextConnection++)),
+        setupClient: (client) => {
+          const connection = nextConnection++;
+          client.setRequests(spec.requests(connection));
+          // Set up before the client's first request, so every request is seen; a timeout or a
+          // broken connection drops what it awaited.
+          // autocannon's types declare only 'response', but its client emits all four.
+          const events = client as unknown as NodeJS.EventEmitter;
+          events.on('request', () => (awaiting[connection] = performance.now()));
+          for (const settled of ['response', 'timeout', 'connError']) events.on(settled, () => (awaiting[connection] = undefined));
+        },
       },
       (err) => {
         clearTimeout(guard);
@@ -103,8 +119,10 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           reject(err instanceof Error ? err : new Error(String(err)));
           return;
         }
-        const wallMs = performance.now() - started;
+        const stoppedAt = performance.now();
+        const wallMs = stoppedAt - started;
         const cpu = process.cpuUsage(cpuBefore);
+        const pending = awaiting.filter((at): at is number => at !== undefined);
         const seconds =
           spec.maxConnectionRequests === undefined ? Math.max(0, Math.min(wallMs - leadMs, windowMs)) / 1000 : (lastResponse - started - leadMs) / 1000;
         const stats: Record<string, LatencyStats> = {};
@@ -125,6 +143,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           byStatus: stats,
           socketErrors,
           non2xx: total - latency.count,
+          unanswered: { count: pending.length, oldestMs: pending.length === 0 ? 0 : stoppedAt - Math.min(...pending) },
           generatorCpu: (cpu.user + cpu.system) / 1000 / wallMs,
         });
       },
