@@ -34,16 +34,20 @@ export function markdownTable(rows: readonly Row[]): string {
 function statusLine(r: ScenarioResult): string {
   const parts = Object.entries(r.load.byStatus).map(([code, s]) => `${code} ×${s.count} (p50 ${num(s.p50, 1)}, p99 ${num(s.p99, 1)} ms)`);
   if (r.load.socketErrors > 0) parts.push(`no answer ×${r.load.socketErrors}`);
-  const { unanswered } = r.load;
-  if (unanswered.count > 0) parts.push(`in flight at the stop ×${unanswered.count} (oldest sent ${num(unanswered.oldestMs, 0)} ms before)`);
+  const unanswered = inFlight(r, 0);
+  if (unanswered !== '') parts.push(unanswered);
   return parts.join(', ') || 'no answers';
 }
 
-/** Requests unanswered at the stop, when the oldest had waited over a second: a hang, not the last round trip. */
-function inFlight(r: ScenarioResult): string {
+/** Requests unanswered at the stop, when the oldest had waited over `minOldestMs` ('' otherwise). */
+function inFlight(r: ScenarioResult, minOldestMs: number): string {
   const { count, oldestMs } = r.load.unanswered;
-  return oldestMs > 1000 ? ` in-flight-at-stop ×${count} (oldest ${num(oldestMs, 0)} ms)` : '';
+  return count > 0 && oldestMs > minOldestMs ? `in flight at the stop ×${count} (oldest sent ${num(oldestMs, 0)} ms before)` : '';
 }
+
+/** Other scenarios name requests in flight at the stop only when the oldest waited this long: a hang, not the last round trip. */
+const HANG_MS = 1000;
+const prefixed = (text: string) => (text === '' ? '' : ` ${text}`);
 
 function cpuLine(r: ScenarioResult): string {
   const server = r.serverCpu === undefined ? '?' : r.serverCpu.toFixed(2);
@@ -67,7 +71,7 @@ export function markdownReport(info: RunInfo, results: BenchResults, rows: reado
     `- Flood: ${results.floodRate}/s offered, ${results.flood.load.responsesPerSecond.toFixed(1)}/s answered: ${statusLine(results.flood)}; measured in (d)'s window, after its first second (its connections open together, each with a login: a burst, not the offered rate).`,
     `- Answers of the other scenarios: ${scenarios
       .filter((s) => s.id !== 'd-flood')
-      .map((s) => `${s.id} ${Object.entries(s.load.byStatus).map(([code, st]) => `${code} ×${st.count}`).join(' ')}${s.load.socketErrors ? ` no-answer ×${s.load.socketErrors}` : ''}${inFlight(s)}`)
+      .map((s) => `${s.id} ${Object.entries(s.load.byStatus).map(([code, st]) => `${code} ×${st.count}`).join(' ')}${s.load.socketErrors ? ` no-answer ×${s.load.socketErrors}` : ''}${prefixed(inFlight(s, HANG_MS))}`)
       .join('; ')}.`,
     `- CPU used during each measured window, in cores: ${scenarios.map(cpuLine).join('; ')}.`,
     `- Machine: ${info.cpu}; Node ${info.node}; whole run ${info.wallSeconds.toFixed(0)} s.`,

@@ -25,6 +25,11 @@ class LazyChildLogger {
     this.#options = options;
   }
 
+  /** Whether the child logger has been made. */
+  get made(): boolean {
+    return this.#child !== undefined;
+  }
+
   /** The child logger, made now if it was not yet. */
   real(): FastifyBaseLogger {
     return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
@@ -65,7 +70,8 @@ for (const level of LEVELS) {
   Object.defineProperty(LazyChildLogger.prototype, level, {
     value(this: LazyChildLogger, ...args: unknown[]) {
       // A refusal logs at debug; with debug off that must not make the child it would discard.
-      if (!this.isLevelEnabled(level)) return;
+      // Once the child exists, its own level method makes that check.
+      if (!this.made && !this.isLevelEnabled(level)) return;
       const real = this.real();
       (real[level] as (...args: unknown[]) => void).apply(real, args);
     },
