@@ -103,12 +103,13 @@ describe('password hashing is bounded', () => {
     const running = started(400);
     const queued = [limiter.run(async () => undefined), limiter.run(async () => undefined)];
     assert.equal(limiter.expectedWaitMs(), 1_200);
-    // ...a fourth would wait 1200 ms: refused, though the queue has room for 32.
+    // ...a fourth would wait 1200 ms: refused admission, though the queue has room for 32. Work
+    // already admitted (its caller asked before committing to it) still runs: run() keeps only the length bound.
     assert.throws(() => limiter.assertRoom(), ServerBusy);
-    await assert.rejects(limiter.run(async () => undefined), ServerBusy);
-    assert.deepEqual(limiter.load, { running: 1, waiting: 2 });
+    const admitted = limiter.run(async () => undefined);
+    assert.deepEqual(limiter.load, { running: 1, waiting: 3 });
     running.end();
-    await Promise.all([running.done, ...queued]);
+    await Promise.all([running.done, ...queued, admitted]);
     // A free slot is never refused, so fast jobs bring the mean back down and the queue reopens.
     assert.equal(limiter.expectedWaitMs(), 0);
     for (let i = 0; i < 20; i++) await limiter.run(async () => undefined);
@@ -141,24 +142,25 @@ describe('password hashing is bounded', () => {
     await running;
   });
 
-  test('a right password with an outdated hash still logs in when the stronger hash finds no room: the upgrade waits for a later login', async () => {
+  test('a right password with an outdated hash still logs in when the stronger hash finds the queue full: the upgrade waits for a later login', async () => {
     const weak = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
     const stored = await new PasswordHasher(weak).hash('correct horse');
-    let now = 0;
-    const limiter = new WorkLimiter(1, 4, { maxExpectedWaitMs: 12, now: () => now });
-    await limiter.run(async () => void (now += 10));
+    const limiter = new WorkLimiter(1, 1);
     const hasher = new PasswordHasher({ ...weak, memoryCost: 2048 }, { limiter });
     try {
       const verifying = hasher.verify(stored, 'correct horse');
-      // Queued behind the verification (expected wait 10 ms); it holds the slot after it.
+      // Queued behind the verification; when it takes the slot, it queues one more job, so the
+      // stronger hash the verification then asks for finds the queue full.
       let release!: () => void;
-      const other = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
-      // The verification takes 100 ms on the limiter's clock (counted as 24, the cap): the stronger hash would wait ~13.5 ms.
-      now += 100;
+      let behind: Promise<void> | undefined;
+      const other = limiter.run(() => {
+        behind = limiter.run(async () => undefined);
+        return new Promise<void>((resolve) => (release = resolve));
+      });
       const result = await verifying;
       assert.deepEqual(result, { ok: true, upgradedHash: undefined });
       release();
-      await other;
+      await Promise.all([other, behind]);
       // With room, the same login upgrades.
       assert.match((await hasher.verify(stored, 'correct horse')).upgradedHash ?? '', /^\$argon2id\$v=19\$m=2048,/);
     } finally {

@@ -22,6 +22,10 @@ export interface WorkLimiterOptions {
  * jobs ahead of it would take longer than MAX_EXPECTED_WAIT_MS, each at the running mean duration
  * of recent jobs or, when longer, the time the oldest running job has taken so far. A job finds a
  * free slot whatever the mean, so the mean is always brought back up to date.
+ *
+ * The time bound is for admission only (`assertRoom`, which callers ask before they commit to the
+ * work, e.g. before a login attempt is counted); `run` enforces the queue's length alone, so work
+ * admitted a moment ago is not refused because a running job has since grown old.
  */
 export class WorkLimiter {
   readonly #concurrency: number;
@@ -50,8 +54,12 @@ export class WorkLimiter {
    */
   assertRoom(): void {
     if (this.#running < this.#concurrency) return;
-    if (this.#waiting.length >= this.#queueLimit) throw new ServerBusy('password hashing is saturated');
+    this.#assertQueueRoom();
     if (this.expectedWaitMs() > this.#maxExpectedWaitMs) throw new ServerBusy('password hashing is slowed down: a new job would wait too long');
+  }
+
+  #assertQueueRoom(): void {
+    if (this.#waiting.length >= this.#queueLimit) throw new ServerBusy('password hashing is saturated');
   }
 
   /** How long a job queued now would wait before it starts, at the running mean duration of jobs. */
@@ -64,7 +72,7 @@ export class WorkLimiter {
   /** Runs `job` when a slot is free; throws ServerBusy when the queue is full. */
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#concurrency) {
-      this.assertRoom();
+      this.#assertQueueRoom();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;
