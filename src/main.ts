@@ -81,7 +81,13 @@ export async function serve(env: Record<string, string | undefined> = process.en
       `GATEHOUSE_ISSUER is not set, so tokens name ${config.issuer} as their issuer: set it to the public URL clients use, the same on every instance`,
     );
   }
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+    // Node's own message names the address but not the setting that chose it.
+    if (err.code === 'EADDRINUSE') {
+      throw new ConfigError(`${config.host}:${config.port} is already in use: set PORT (or HOST) to a free one, e.g. PORT=${config.port + 1}`);
+    }
+    throw err;
+  });
   printBanner(config, demoUsers);
   return config.issuer;
 }

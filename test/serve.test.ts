@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -185,6 +186,19 @@ describe('running the server', () => {
       assert.match(result.stderr, /^gatehouse: GATEHOUSE_HS256_SECRET [^\n]+; generate one with: openssl rand -base64 48\n$/, what);
       assert.match(result.stderr, why, what);
       assert.equal(result.stdout, '', `${what}: nothing was served`);
+    }
+  });
+
+  test('a port already in use stops the server with one line that says to set PORT', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await runServerToExit([], { DATABASE_URL: join(dir, 'port-taken.db'), PORT: String(port) });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr, `gatehouse: 127.0.0.1:${port} is already in use: set PORT (or HOST) to a free one, e.g. PORT=${port + 1}\n`);
+    } finally {
+      taken.close();
     }
   });
 
