@@ -49,8 +49,26 @@ function inFlight(r: ScenarioResult, minOldestMs: number): string {
 const HANG_MS = 1000;
 const prefixed = (text: string) => (text === '' ? '' : ` ${text}`);
 
+/** Below this share of a core on both sides, the ceiling was held back by something else on the machine. */
+const BUSY_MACHINE_CPU = 0.8;
+
+/**
+ * The bare node:http ceiling saturates its server or its load generator, one core each; when
+ * neither was near a core, other work on the machine took the difference, and every ratio to the
+ * ceiling (and likely the rest of the run) says more about that work than about Gatehouse.
+ */
+function busyMachineWarning(ceilings: readonly ScenarioResult[]): string[] {
+  const held = ceilings.filter((r) => (r.serverCpu ?? 1) < BUSY_MACHINE_CPU && r.load.generatorCpu < BUSY_MACHINE_CPU);
+  if (held.length === 0) return [];
+  return [
+    `**The machine was busy with other work:** the ceiling (${held.map((r) => r.id).join(', ')}) used under ${BUSY_MACHINE_CPU} of a core on both sides, so the ratios of this run mean little. Run it again on a quiet machine.`,
+    '',
+  ];
+}
+
 function cpuLine(r: ScenarioResult): string {
-  const server = r.serverCpu === undefined ? '?' : r.serverCpu.toFixed(2);
+  // The flood's server is (d)'s, measured once, on (d)'s line.
+  const server = r.serverCpu === undefined ? (r.id === 'd-flood' ? 'as d' : 'not measured') : r.serverCpu.toFixed(2);
   const bound = r.load.generatorCpu >= 0.9 && (r.serverCpu ?? 1) < 0.9 ? ' — load generator saturated first: a lower bound for the server' : '';
   return `${r.id}: server ${server}, generator ${r.load.generatorCpu.toFixed(2)}${bound}`;
 }
@@ -65,6 +83,7 @@ export function markdownReport(info: RunInfo, results: BenchResults, rows: reado
     '',
     failures.length === 0 ? '**All targets met.**' : `**${failures.length} target(s) missed:**\n${failures.map((f) => `- ${f}`).join('\n')}`,
     '',
+    ...busyMachineWarning([results.ceiling, results.ceilingAgain]),
     `- Placement: ${info.placement}.`,
     `- Load generator: ${info.loadGenerator}.`,
     ...info.setup.map((line) => `- ${line}`),
